@@ -1,0 +1,157 @@
+/**
+ * npm run bench:chat — drives POST /api/chat of a real opsbot server (a separate process, started here with
+ * a generated config) with autocannon, over a mix of utterances, and prints latency percentiles and
+ * throughput. Options: --duration <s> (20), --connections <n> (50).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import { parse, stringify } from 'yaml';
+import { packageRoot } from '../bot/core/package-root';
+
+const ROOT = packageRoot();
+const TARGET_P95_MS = 20;
+const TARGET_RPS = 1000;
+
+/** What on-call engineers type, including multi-turn pieces ("scale payments" then "5") and refusals. */
+const UTTERANCES = [
+  'is payments healthy?',
+  'status of everything',
+  'help',
+  'hello',
+  'scale payments',
+  '5',
+  'no',
+  'restart orders in staging',
+  'why is checkout returning 502s?',
+  'p95 latency of checkout over the last hour',
+  'show the last 10 order.created events',
+  'what alerts are firing?',
+  'silence KubePodCrashLooping for 2h',
+  'tell me a joke',
+];
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`bench:chat: --${name} must be a positive number`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const duration = arg('duration', 20);
+  const connections = arg('connections', 50);
+  const port = await freePort();
+  const apiKey = randomBytes(24).toString('hex');
+
+  // The demo config, plus an API key with operator rights so the mix exercises slots and confirmations.
+  const config = parse(readFileSync(path.join(ROOT, 'opsbot.config.yaml'), 'utf8'));
+  config.auth = { apiKeys: [{ id: 'bench', key: apiKey, user: { id: 'bench', name: 'bench' } }] };
+  config.policy.users['api:bench'] = ['operator'];
+  const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-bench-'));
+  writeFileSync(path.join(dir, 'opsbot.config.yaml'), stringify(config));
+
+  const server = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'opsbot.js'), 'serve', '--port', String(port)],
+    {
+      env: { ...process.env, OPSBOT_CONFIG: path.join(dir, 'opsbot.config.yaml') },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (
+        await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      if (i > 100) throw new Error('the server did not become ready in 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    let n = 0;
+    const latencies: number[] = [];
+    const result = await new Promise<autocannon.Result>((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: `${url}/api/chat`,
+          method: 'POST',
+          connections,
+          duration,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+          requests: [
+            {
+              setupRequest: (req) => {
+                const i = n++;
+                // Consecutive requests walk the mix inside one conversation, so multi-turn pieces ("scale
+                // payments", "5", "no") mostly meet; 200 conversations rotate so sessions are created and reused.
+                const conversation = `bench-${Math.floor(i / UTTERANCES.length) % 200}`;
+                return {
+                  ...req,
+                  body: JSON.stringify({ text: UTTERANCES[i % UTTERANCES.length], conversation }),
+                };
+              },
+            },
+          ],
+        },
+        (err, res: autocannon.Result) => (err ? reject(err as Error) : resolve(res)),
+      );
+      instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+    });
+    latencies.sort((a, b) => a - b);
+
+    const p50 = percentile(latencies, 50);
+    const p95 = percentile(latencies, 95);
+    const p99 = percentile(latencies, 99);
+    const rps = result.requests.total / duration;
+    const pass = p95 < TARGET_P95_MS && rps >= TARGET_RPS;
+    const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+    console.log(
+      `opsbot bench:chat — POST /api/chat, ${connections} connections, ${duration} s, ${UTTERANCES.length}-utterance mix`,
+    );
+    console.log(
+      `machine:     ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`,
+    );
+    console.log(
+      `requests:    ${result.requests.total} (${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx)`,
+    );
+    console.log(`throughput:  ${rps.toFixed(0)} requests/s`);
+    console.log(
+      `latency:     p50 ${fmt(p50)}   p95 ${fmt(p95)}   p99 ${fmt(p99)}   max ${fmt(latencies[latencies.length - 1] ?? NaN)}`,
+    );
+    console.log(
+      `target:      p95 < ${TARGET_P95_MS} ms and >= ${TARGET_RPS} requests/s → ${pass ? 'met' : 'NOT met'}`,
+    );
+    if (result.errors > 0 || result.non2xx > 0) process.exitCode = 1;
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench:chat: ${(err as Error).message}`);
+  process.exit(1);
+});

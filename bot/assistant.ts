@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, RequestError } from './core/errors';
+import type { Logger } from './core/logger';
+import type { InboundTurn, Reply } from './core/message';
+import { KeyedSerialQueue } from './core/keyed-serial-queue';
+import { NO_TURN_METRICS, type TurnMetrics } from './core/turn-metrics';
+import type { DialogueManager } from './dialogue/dialogue-manager';
+import { newSession, type SessionStore } from './dialogue/session';
+import type { NluResult } from './nlu/intents';
+
+/** Longer messages are refused politely: nobody types that much to an ops bot, and it bounds NLU work. */
+export const MAX_TEXT_CHARS = 4000;
+
+export interface TurnResult {
+  reply: Reply;
+  nlu: NluResult;
+  correlationId: string;
+}
+
+/**
+ * Where every chat message enters the core, whatever surface it came from: load the conversation, let the
+ * dialogue decide and act, save the conversation, log and count the turn.
+ */
+export class Assistant {
+  private readonly queue = new KeyedSerialQueue();
+
+  constructor(
+    private readonly deps: {
+      dialogue: DialogueManager;
+      sessions: SessionStore;
+      logger: Logger;
+      metrics?: TurnMetrics;
+    },
+  ) {}
+
+  async handle(turn: InboundTurn, correlationId: string = randomUUID()): Promise<TurnResult> {
+    validateText(turn);
+    const started = performance.now();
+    const log = this.deps.logger.child({ correlationId });
+    const key = `${turn.channel}:${turn.conversationId}`;
+
+    const outcome = await this.queue.run(key, async () => {
+      const session = (await this.deps.sessions.get(key)) ?? newSession();
+      const result = await this.deps.dialogue.respond(turn, session);
+      await this.deps.sessions.set(key, result.session);
+      return result;
+    });
+
+    const seconds = (performance.now() - started) / 1000;
+    (this.deps.metrics ?? NO_TURN_METRICS).observeTurn(
+      turn.channel,
+      outcome.nlu.intent,
+      outcome.kind,
+      seconds,
+    );
+    log.info(
+      {
+        event: 'turn',
+        channel: turn.channel,
+        user: turn.user.id,
+        conversation: turn.conversationId,
+        textLength: turn.text.length,
+        action: turn.action?.actionId,
+        intent: outcome.nlu.intent,
+        confidence: outcome.nlu.confidence,
+        entities: outcome.nlu.entities.map((e) => e.type),
+        outcome: outcome.kind,
+        ms: Math.round(seconds * 10000) / 10,
+      },
+      'turn handled',
+    );
+    return { reply: outcome.reply, nlu: outcome.nlu, correlationId };
+  }
+}
+
+function validateText(turn: InboundTurn): void {
+  if (turn.text.length > MAX_TEXT_CHARS) {
+    throw new RequestError(
+      ErrorCode.TextTooLong,
+      `Sorry, that message is ${turn.text.length.toLocaleString('en-US')} characters long and I can read at most ${MAX_TEXT_CHARS.toLocaleString('en-US')}. Could you shorten it to the part that matters?`,
+    );
+  }
+  if (turn.text.trim() === '' && !turn.action) {
+    throw new RequestError(ErrorCode.InvalidRequest, 'text must not be empty');
+  }
+}

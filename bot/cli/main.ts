@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { renderForTerminal } from '../../adapters/terminal/render';
+import { ServiceCatalog } from '../config/catalog';
+import { loadConfig, type LoadedConfig } from '../config/load';
+import { ConfigError, isOpsbotError } from '../core/errors';
+import { createLogger } from '../core/logger';
+import { packageRoot } from '../core/package-root';
+import { parseDuration } from '../nlu/durations';
+import { RuleNlu } from '../nlu/rule-nlu';
+import { createRuntime } from '../runtime';
+import { ServerMetrics } from '../server/metrics';
+import { startServer } from '../server/server';
+import { signToken } from '../server/signed-token';
+import { fail, UsageError } from './exit';
+import { runNluCommand } from './nlu-command';
+import { runTerminalChat, terminalTurn } from './terminal-chat';
+
+const STDERR = 2;
+
+function config(): LoadedConfig {
+  return loadConfig();
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+}
+
+const program = new Command('opsbot')
+  .description('opsbot: a chat-first operations assistant')
+  .version(
+    (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+      .version,
+  )
+  .showHelpAfterError(false)
+  .exitOverride()
+  .configureOutput({
+    outputError: (text, write) => write(`opsbot: ${text.replace(/^error: /, '').split('\n')[0]}\n`),
+  });
+
+program
+  .command('serve')
+  .description('run the assistant: web chat at /, widget at /widget.js, API at /api/chat, WebSocket at /ws')
+  .option('-p, --port <port>', 'port to listen on (default from config: 3000)', port)
+  .option('--host <host>', 'address to bind (default from config: 127.0.0.1)')
+  .action(async (options: { port?: number; host?: string }) => {
+    const loaded = config();
+    const logger = createLogger(loaded.config.log.level);
+    const metrics = new ServerMetrics();
+    const runtime = createRuntime(loaded, { logger, metrics });
+    const server = await startServer(
+      runtime,
+      { metrics, logger },
+      {
+        host: options.host ?? loaded.config.server.host,
+        port: options.port ?? loaded.config.server.port,
+      },
+    );
+    logger.info(
+      { url: server.url, config: loaded.file, sessions: runtime.sessions.kind },
+      `opsbot listening on ${server.url}`,
+    );
+    const stop = async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await server.close();
+      await runtime.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('chat')
+  .description('talk to opsbot in this terminal')
+  .option('--conversation <id>', 'continue a conversation (shared through Redis when REDIS_URL is set)')
+  .action(async (options: { conversation?: string }) => {
+    const runtime = createRuntime(config(), { logger: createLogger('warn', STDERR) });
+    try {
+      await runTerminalChat(runtime.assistant, options.conversation ?? randomUUID());
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('ask')
+  .description('ask one question and print the answer')
+  .argument('<text>', 'what to ask, e.g. "is payments healthy?"')
+  .option('--json', 'print {"reply","nlu"} as JSON')
+  .option('--conversation <id>', 'continue a conversation (shared through Redis when REDIS_URL is set)')
+  .action(async (text: string, options: { json?: boolean; conversation?: string }) => {
+    const runtime = createRuntime(config(), { logger: createLogger('warn', STDERR) });
+    try {
+      const result = await runtime.assistant.handle(terminalTurn(text, options.conversation ?? randomUUID()));
+      const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify({ reply: result.reply, nlu: result.nlu })}\n`
+          : `${renderForTerminal(result.reply, { colour })}\n`,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('nlu')
+  .description('show how opsbot understands text: intent, confidence and entities')
+  .argument('[text]', 'the text to analyse')
+  .option('--file <in.jsonl>', 'analyse every line of a JSONL file with a "text" field, in order')
+  .option('--json', 'print {"text","intent","confidence","entities"} per input as JSON')
+  .action((text: string | undefined, options: { file?: string; json?: boolean }) => {
+    const nlu = new RuleNlu(new ServiceCatalog(config().config));
+    process.stdout.write(`${runNluCommand(nlu, text, options)}\n`);
+  });
+
+program
+  .command('token')
+  .description('mint a signed token for a web or API user (needs OPSBOT_TOKEN_SECRET or auth.tokenSecret)')
+  .requiredOption('--user <id>', 'user id; roles come from policy.users["web:<id>"]')
+  .option('--name <name>', 'display name (default: the user id)')
+  .option('--ttl <duration>', 'lifetime, e.g. 8h, 30m, 7 days', '8h')
+  .action((options: { user: string; name?: string; ttl: string }) => {
+    const secret = config().config.auth.tokenSecret;
+    if (!secret)
+      throw new UsageError('no token secret: set OPSBOT_TOKEN_SECRET (32+ characters) or auth.tokenSecret');
+    const ttlSeconds = parseDuration(options.ttl);
+    if (!ttlSeconds)
+      throw new UsageError(`--ttl: cannot read "${options.ttl}" as a duration (try 8h or 30m)`);
+    process.stdout.write(
+      `${signToken({ sub: options.user, name: options.name ?? options.user, ttlSeconds }, secret)}\n`,
+    );
+  });
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
+    }
+    if (err instanceof UsageError || err instanceof ConfigError) fail(err.message, 2);
+    if (isOpsbotError(err)) fail(err.message, 2);
+    fail(`unexpected error: ${(err as Error).stack ?? String(err)}`, 1);
+  }
+}
+
+void main();

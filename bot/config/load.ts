@@ -1,0 +1,168 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors';
+import { packageRoot } from '../core/package-root';
+import { configSchema, type OpsbotConfig } from './schema';
+
+export const DEFAULT_CONFIG_FILE = 'opsbot.config.yaml';
+
+/** The demo configuration shipped with the package, used when neither OPSBOT_CONFIG nor ./opsbot.config.yaml exists. */
+const PACKAGED_CONFIG = path.join(packageRoot(), DEFAULT_CONFIG_FILE);
+
+/**
+ * Well-known environment variables and the config path each one sets. Any other field can be set with
+ * OPSBOT__SECTION__FIELD (double underscores between path segments, value parsed as a YAML scalar).
+ */
+export const ENV_OVERRIDES: Record<string, string[]> = {
+  OPSBOT_HOST: ['server', 'host'],
+  OPSBOT_PORT: ['server', 'port'],
+  OPSBOT_LOG_LEVEL: ['log', 'level'],
+  OPSBOT_SESSION_TTL: ['sessions', 'ttlSeconds'],
+  OPSBOT_TOKEN_SECRET: ['auth', 'tokenSecret'],
+  REDIS_URL: ['sessions', 'redisUrl'],
+};
+
+export interface LoadedConfig {
+  config: OpsbotConfig;
+  /** The file the configuration came from. */
+  file: string;
+}
+
+export function resolveConfigPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (env.OPSBOT_CONFIG) return path.resolve(cwd, env.OPSBOT_CONFIG);
+  const local = path.resolve(cwd, DEFAULT_CONFIG_FILE);
+  return existsSync(local) ? local : PACKAGED_CONFIG;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
+  const file = resolveConfigPath(env, cwd);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+  return { config: parseConfig(text, file, env), file };
+}
+
+/** Parses, applies environment overrides and validates. Every problem names the field and the reason. */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): OpsbotConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
+    throw new ConfigError(`invalid configuration in ${file}${where}: not valid YAML: ${firstLine(err)}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`invalid configuration in ${file}: the top level must be a mapping`);
+  }
+  applyEnvOverrides(raw as Record<string, unknown>, env);
+
+  const parsed = configSchema.safeParse(raw);
+  const issues = parsed.success ? crossFieldIssues(parsed.data) : parsed.error.issues.map(formatIssue);
+  if (issues.length > 0 || !parsed.success) {
+    throw new ConfigError(`invalid configuration in ${file}: ${issues.join('; ')}`, issues);
+  }
+  return parsed.data;
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    let target = ENV_OVERRIDES[name];
+    if (!target && name.startsWith('OPSBOT__'))
+      target = name.slice('OPSBOT__'.length).split('__').map(camelCase);
+    if (!target) continue;
+    setPath(raw, target, parseScalar(value));
+    // A Redis URL in the environment is the switch to the Redis session store, as the README promises.
+    if (name === 'REDIS_URL') setPath(raw, ['sessions', 'store'], 'redis');
+  }
+}
+
+function camelCase(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseScalar(value: string): unknown {
+  try {
+    const parsed: unknown = parseYaml(value);
+    return typeof parsed === 'object' && parsed !== null ? value : parsed;
+  } catch {
+    return value;
+  }
+}
+
+function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): void {
+  let node = obj;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${field === '(top level)' ? '' : field + '.'}${issue.keys.join(', ')}: unknown field`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined'))
+    return `${field}: is required`;
+  // zod reports a bad record key as "Invalid key in record"; the key's own rule says what is wrong with it.
+  if (issue.code === 'invalid_key') return `${field}: ${issue.issues[0]?.message ?? issue.message}`;
+  return `${field}: ${issue.message}`;
+}
+
+/** Checks zod cannot express: aliases that point at two services, roles that do not exist. */
+function crossFieldIssues(config: OpsbotConfig): string[] {
+  const issues: string[] = [];
+  const owner = new Map<string, string>();
+  for (const [name, service] of Object.entries(config.services)) {
+    for (const word of [name, ...service.aliases]) {
+      const key = word.toLowerCase();
+      const previous = owner.get(key);
+      if (previous && previous !== name) {
+        issues.push(`services.${name}.aliases: "${word}" already names service ${previous}`);
+      }
+      owner.set(key, name);
+    }
+  }
+  const envOwner = new Map<string, string>();
+  for (const [env, def] of Object.entries(config.environments)) {
+    for (const word of [env, ...(def?.aliases ?? [])]) {
+      const previous = envOwner.get(word.toLowerCase());
+      if (previous && previous !== env)
+        issues.push(`environments.${env}.aliases: "${word}" already names ${previous}`);
+      envOwner.set(word.toLowerCase(), env);
+    }
+  }
+  if (!(config.defaultEnvironment in config.environments)) {
+    issues.push(`defaultEnvironment: "${config.defaultEnvironment}" is not declared under environments`);
+  }
+  const roles = config.policy.roles;
+  for (const [role, def] of Object.entries(roles)) {
+    def.inherits.forEach((parent, i) => {
+      if (!(parent in roles)) issues.push(`policy.roles.${role}.inherits.${i}: unknown role "${parent}"`);
+    });
+  }
+  for (const [user, userRoles] of Object.entries(config.policy.users)) {
+    userRoles.forEach((role, i) => {
+      if (!(role in roles)) issues.push(`policy.users.${user}.${i}: unknown role "${role}"`);
+    });
+  }
+  for (const field of ['anonymousRole', 'authenticatedRole'] as const) {
+    if (!(config.policy[field] in roles))
+      issues.push(`policy.${field}: unknown role "${config.policy[field]}"`);
+  }
+  return issues;
+}
+
+function firstLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err).split('\n')[0] ?? '';
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/** Canonical environment names; the catalog maps aliases ("prod", "stg", …) onto them. */
+export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
+export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+
+const serviceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, starting with a letter');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const serviceEndpoints = z.strictObject({
+  healthUrl: httpUrl.optional(),
+  metricsUrl: httpUrl.optional(),
+});
+
+const serviceSchema = z.strictObject({
+  description: z.string().default(''),
+  aliases: z.array(z.string().min(1)).default([]),
+  owners: z.array(z.string().min(1)).min(1, 'every service needs at least one owner'),
+  /** Where the service runs, with the URLs to check it there. */
+  environments: z
+    .partialRecord(z.enum(ENVIRONMENTS), serviceEndpoints)
+    .refine((envs) => Object.keys(envs).length > 0, {
+      message: 'a service must run in at least one environment',
+    }),
+  replicas: z
+    .strictObject({ min: z.int().min(0), max: z.int().min(1) })
+    .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
+    .default({ min: 1, max: 10 }),
+});
+
+const environmentSchema = z.strictObject({ aliases: z.array(z.string().min(1)).default([]) });
+
+const permission = z
+  .string()
+  .regex(/^(\*|[a-z_]+\.[a-z_*]+)$/, 'a permission looks like "service.restart" or "*"');
+
+const roleSchema = z.strictObject({
+  inherits: z.array(z.string()).default([]),
+  permissions: z.array(permission).default([]),
+});
+
+const apiKeySchema = z.strictObject({
+  id: z.string().min(1),
+  /** The key itself; prefer `keySha256` so the config file holds no usable secret. */
+  key: z.string().min(16, 'an API key must be at least 16 characters').optional(),
+  keySha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256 digest')
+    .optional(),
+  user: z.strictObject({ id: z.string().min(1), name: z.string().min(1) }),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.int().min(0).max(65535).default(3000),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  sessions: z
+    .strictObject({
+      store: z.enum(['memory', 'redis']).default('memory'),
+      redisUrl: z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+        .optional(),
+      ttlSeconds: z
+        .int()
+        .min(60)
+        .max(30 * 86400)
+        .default(3600),
+      keyPrefix: z.string().default('opsbot:session:'),
+      maxInMemory: z.int().min(100).default(10000),
+    })
+    .prefault({})
+    .refine((s) => s.store !== 'redis' || s.redisUrl !== undefined, {
+      message: 'store "redis" needs redisUrl (or set REDIS_URL)',
+      path: ['redisUrl'],
+    }),
+  health: z
+    .strictObject({
+      timeoutMs: z.int().min(50).max(30000).default(2000),
+      cacheSeconds: z.number().min(0).max(300).default(5),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** HMAC secret for signed tokens (HS256). Without it, only API keys and anonymous guests exist. */
+      tokenSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+      apiKeys: z
+        .array(apiKeySchema)
+        .default([])
+        .refine((keys) => keys.every((k) => (k.key === undefined) !== (k.keySha256 === undefined)), {
+          message: 'each API key needs exactly one of key or keySha256',
+        }),
+    })
+    .prefault({}),
+  policy: z.strictObject({
+    roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), roleSchema),
+    /** Channel identities ("web:alice", "slack:U024BE7LH", "terminal:*") to role names. */
+    users: z
+      .record(z.string().regex(/^[a-z]+:.+$/, 'keys look like "channel:user-id"'), z.array(z.string()))
+      .default({}),
+    anonymousRole: z.string().default('guest'),
+    authenticatedRole: z.string().default('viewer'),
+  }),
+  environments: z.partialRecord(z.enum(ENVIRONMENTS), environmentSchema).default({
+    production: { aliases: ['prod', 'prd'] },
+    staging: { aliases: ['stage', 'stg'] },
+    development: { aliases: ['dev'] },
+  }),
+  defaultEnvironment: z.enum(ENVIRONMENTS).default('production'),
+  services: z.record(serviceName, serviceSchema),
+});
+
+export type OpsbotConfig = z.infer<typeof configSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;

@@ -1,0 +1,312 @@
+import type { Logger } from 'pino';
+import type { ServiceCatalog } from '../config/catalog';
+import { textReply, type Block, type InboundTurn, type Reply } from '../core/message';
+import type { Entity, EntityType, Intent, NluEngine, NluResult } from '../nlu/intents';
+import type { Policy } from '../policy/policy';
+import type { Skill, SkillRegistry } from '../skills/skill';
+import type { PendingAction, SessionState, Slots } from './session';
+
+/** How long a "please confirm" stays answerable: long enough to read it, short enough to not surprise anyone. */
+export const CONFIRMATION_TTL_MS = 5 * 60_000;
+export const SLOT_QUESTION_TTL_MS = 10 * 60_000;
+/** A question asked this many times without an answer is dropped rather than asked forever. */
+export const MAX_SLOT_ATTEMPTS = 3;
+/** Below this, an unexpected answer to a question is treated as a failed answer, not as a new request. */
+export const NEW_REQUEST_CONFIDENCE = 0.6;
+
+export const CONFIRM_ACTION_ID = 'dialogue.confirm';
+export const DENY_ACTION_ID = 'dialogue.deny';
+
+/** "it", "that service", … refer to the last service mentioned in the conversation. */
+const SERVICE_REFERENCE =
+  /\b(it|its|that service|this service|the service|same service|that one|this one)\b/i;
+
+const ENTITY_WORDS: Record<EntityType, string> = {
+  service: 'a service name from the catalog',
+  environment: 'an environment (production, staging or development)',
+  replicas: 'a whole number of replicas',
+  duration: 'a duration such as 30m or 2 hours',
+  saga_id: 'a saga id such as saga-0042',
+  runbook: 'a runbook id',
+  alertname: 'an alert name such as KubePodCrashLooping',
+  event_type: 'an event type such as order.created',
+};
+
+export type TurnOutcomeKind = 'answered' | 'asked_slot' | 'asked_confirmation' | 'cancelled' | 'refused';
+
+export interface TurnOutcome {
+  reply: Reply;
+  nlu: NluResult;
+  session: SessionState;
+  kind: TurnOutcomeKind;
+}
+
+export interface DialogueDeps {
+  nlu: NluEngine;
+  skills: SkillRegistry;
+  policy: Policy;
+  catalog: ServiceCatalog;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * Decides what a turn means in its conversation: an answer to a question the bot asked, a yes/no to a
+ * pending action, or a new request — then authorises it (policy) and runs the skill. State lives in the
+ * SessionState it is given and returns; the caller stores it.
+ */
+export class DialogueManager {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: DialogueDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async respond(turn: InboundTurn, session: SessionState): Promise<TurnOutcome> {
+    const nlu = this.understand(turn);
+    const state: SessionState = { ...session, turns: session.turns + 1 };
+    const turnCtx = new TurnContext(turn, nlu, state);
+
+    const pending = state.pending;
+    if (pending) {
+      delete state.pending;
+      if (pending.expiresAt <= this.now()) {
+        if (nlu.intent === 'confirm' || nlu.intent === 'deny') {
+          return turnCtx.done(
+            'cancelled',
+            textReply(
+              'That request expired before you answered. Nothing was changed; ask again if you still need it.',
+            ),
+          );
+        }
+      } else if (pending.requestedBy !== turn.user.id) {
+        state.pending = pending; // someone else's question stays open for them
+        if (nlu.intent === 'confirm' || nlu.intent === 'deny') {
+          return turnCtx.done('refused', textReply('Only the person who made the request can answer that.'));
+        }
+      } else {
+        const resolved = await this.continuePending(turnCtx, pending);
+        if (resolved) return resolved;
+      }
+    }
+    return this.startRequest(turnCtx);
+  }
+
+  /** Button clicks arrive as actions: the confirmation buttons map to confirm/deny, others carry an utterance. */
+  private understand(turn: InboundTurn): NluResult {
+    const action = turn.action;
+    if (action?.actionId === CONFIRM_ACTION_ID || action?.actionId === DENY_ACTION_ID) {
+      const intent: Intent = action.actionId === CONFIRM_ACTION_ID ? 'confirm' : 'deny';
+      return { text: turn.text || action.value, intent, confidence: 1, entities: [] };
+    }
+    return this.deps.nlu.parse(action ? action.value : turn.text);
+  }
+
+  /** Returns an outcome when the turn answered the pending action; undefined when it is a new request. */
+  private async continuePending(ctx: TurnContext, pending: PendingAction): Promise<TurnOutcome | undefined> {
+    const skill = this.deps.skills.get(pending.intent);
+    if (!skill) return undefined;
+    const { nlu } = ctx;
+    const what = describe(skill, pending.slots);
+
+    if (pending.awaiting.kind === 'confirmation') {
+      if (nlu.intent === 'confirm') return this.execute(ctx, skill, pending.slots);
+      if (nlu.intent === 'deny')
+        return ctx.done('cancelled', textReply(`Cancelled: ${what}. Nothing was changed.`));
+      ctx.note(`(I dropped the unconfirmed request to ${what}.)`);
+      return undefined;
+    }
+
+    if (nlu.intent === 'deny') return ctx.done('cancelled', textReply(`OK, I won't ${what}.`));
+    const slotName = pending.awaiting.slot;
+    // "Yes" is not an answer to "which alert?", though a bare capitalised word would read as an alert name.
+    const answer =
+      nlu.intent === 'confirm'
+        ? undefined
+        : (findEntity(nlu.entities, slotName) ?? this.deps.nlu.extractSlot(slotName, nlu.text));
+    if (answer) {
+      pending.slots[slotName] = answer.value;
+      return this.advance(ctx, skill, pending.slots);
+    }
+    if (
+      nlu.intent !== 'out_of_scope' &&
+      nlu.intent !== 'confirm' &&
+      nlu.confidence >= NEW_REQUEST_CONFIDENCE
+    ) {
+      ctx.note(`(I dropped the request to ${what}.)`);
+      return undefined;
+    }
+    const attempts = pending.awaiting.attempts + 1;
+    if (attempts >= MAX_SLOT_ATTEMPTS) {
+      return ctx.done(
+        'cancelled',
+        textReply(`I still don't have ${ENTITY_WORDS[slotName]}, so I've dropped the request to ${what}.`),
+      );
+    }
+    const spec = skill.slots.find((s) => s.entity === slotName);
+    ctx.state.pending = { ...pending, awaiting: { kind: 'slot', slot: slotName, attempts } };
+    return ctx.done(
+      'asked_slot',
+      textReply(`Sorry, I need ${ENTITY_WORDS[slotName]}. ${spec?.prompt ?? ''}`.trim()),
+    );
+  }
+
+  private async startRequest(ctx: TurnContext): Promise<TurnOutcome> {
+    const skill = this.deps.skills.get(ctx.nlu.intent) ?? this.deps.skills.get('out_of_scope');
+    if (!skill) throw new Error('no out_of_scope skill is registered');
+    const slots: Slots = {};
+    for (const spec of skill.slots) {
+      const entity = findEntity(ctx.nlu.entities, spec.entity);
+      if (entity) slots[spec.entity] = entity.value;
+    }
+    const wantsService = skill.slots.some((s) => s.entity === 'service');
+    if (
+      wantsService &&
+      slots.service === undefined &&
+      ctx.state.lastService &&
+      SERVICE_REFERENCE.test(ctx.nlu.text)
+    ) {
+      slots.service = ctx.state.lastService;
+    }
+    return this.advance(ctx, skill, slots);
+  }
+
+  /** Authorise, fill what is missing, confirm what mutates, then run. */
+  private async advance(ctx: TurnContext, skill: Skill, slots: Slots): Promise<TurnOutcome> {
+    const { user } = ctx.turn;
+    const decision = this.deps.policy.decide(user, skill.permission);
+    if (!decision.allowed) {
+      this.deps.logger.warn(
+        {
+          event: 'policy.denied',
+          user: user.id,
+          intent: skill.intent,
+          permission: skill.permission,
+          roles: decision.roles,
+        },
+        'request refused by policy',
+      );
+      return ctx.done(
+        'refused',
+        textReply(
+          `Sorry, I can't do that for you: ${decision.reason}. Ask someone with that permission, or an admin to grant it.`,
+        ),
+      );
+    }
+
+    const { catalog } = this.deps;
+    for (const spec of skill.slots) {
+      if (slots[spec.entity] === undefined && spec.fallback) slots[spec.entity] = spec.fallback(catalog);
+      const value = slots[spec.entity];
+      const problem = value === undefined ? undefined : spec.validate?.(value, slots, catalog);
+      if (value !== undefined && !problem) continue;
+      if (!spec.required && !problem) continue;
+      delete slots[spec.entity];
+      ctx.state.pending = {
+        intent: skill.intent,
+        slots,
+        awaiting: { kind: 'slot', slot: spec.entity, attempts: 0 },
+        requestedBy: user.id,
+        expiresAt: this.now() + SLOT_QUESTION_TTL_MS,
+      };
+      return ctx.done('asked_slot', textReply(problem ? `${problem} ${spec.prompt}` : spec.prompt));
+    }
+
+    if (skill.mutating) return this.askConfirmation(ctx, skill, slots);
+    return this.execute(ctx, skill, slots);
+  }
+
+  private askConfirmation(ctx: TurnContext, skill: Skill, slots: Slots): TurnOutcome {
+    ctx.state.pending = {
+      intent: skill.intent,
+      slots,
+      awaiting: { kind: 'confirmation' },
+      requestedBy: ctx.turn.user.id,
+      expiresAt: this.now() + CONFIRMATION_TTL_MS,
+    };
+    const what = describe(skill, slots);
+    const question = `Please confirm: ${what}.`;
+    const caveat = skill.installed
+      ? ''
+      : ' Note: this capability is not installed in this build, so confirming will not change anything yet.';
+    const blocks: Block[] = [{ type: 'section', text: question + caveat }];
+    if (!skill.installed)
+      blocks.push({
+        type: 'status',
+        badges: [{ label: skill.summary, state: 'unknown', detail: 'not installed' }],
+      });
+    blocks.push({
+      type: 'buttons',
+      buttons: [
+        { actionId: CONFIRM_ACTION_ID, label: 'Confirm', value: 'yes', style: 'danger' },
+        { actionId: DENY_ACTION_ID, label: 'Cancel', value: 'no' },
+      ],
+    });
+    return ctx.done('asked_confirmation', { text: `${question}${caveat} Reply yes or no.`, blocks });
+  }
+
+  private async execute(ctx: TurnContext, skill: Skill, slots: Slots): Promise<TurnOutcome> {
+    const { user } = ctx.turn;
+    // Roles can change between the question and the "yes": authorise again at the moment of acting.
+    const decision = this.deps.policy.decide(user, skill.permission);
+    if (!decision.allowed) {
+      this.deps.logger.warn(
+        { event: 'policy.denied', user: user.id, intent: skill.intent, permission: skill.permission },
+        'request refused by policy',
+      );
+      return ctx.done('refused', textReply(`Sorry, I can't do that for you: ${decision.reason}.`));
+    }
+    const reply = await skill.handle({
+      turn: ctx.turn,
+      user,
+      roles: decision.roles,
+      slots,
+      session: ctx.state,
+      catalog: this.deps.catalog,
+      can: (permission) => this.deps.policy.allows(user, permission),
+      skills: this.deps.skills.all(),
+    });
+    if (typeof slots.service === 'string') ctx.state.lastService = slots.service;
+    if (typeof slots.environment === 'string')
+      ctx.state.lastEnvironment = slots.environment as SessionState['lastEnvironment'];
+    ctx.state.lastIntent = skill.intent;
+    return ctx.done('answered', reply);
+  }
+}
+
+/** What one turn accumulates on its way through the dialogue: notes to prepend and the state to save. */
+class TurnContext {
+  private readonly notes: string[] = [];
+
+  constructor(
+    readonly turn: InboundTurn,
+    readonly nlu: NluResult,
+    readonly state: SessionState,
+  ) {}
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  done(kind: TurnOutcomeKind, reply: Reply): TurnOutcome {
+    if (this.notes.length === 0) return { reply, nlu: this.nlu, session: this.state, kind };
+    const prefix = this.notes.join(' ');
+    return {
+      reply: {
+        text: `${prefix}\n${reply.text}`,
+        blocks: [{ type: 'section', text: prefix }, ...reply.blocks],
+      },
+      nlu: this.nlu,
+      session: this.state,
+      kind,
+    };
+  }
+}
+
+function findEntity(entities: Entity[], type: EntityType): Entity | undefined {
+  return entities.find((e) => e.type === type);
+}
+
+function describe(skill: Skill, slots: Slots): string {
+  return skill.describe ? skill.describe(slots) : skill.summary.toLowerCase();
+}

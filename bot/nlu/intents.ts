@@ -1,0 +1,61 @@
+/** The intent set the NLU recognises. Later classifiers must keep exactly these names: tests and skills key on them. */
+export const INTENTS = [
+  'greeting',
+  'help',
+  'out_of_scope',
+  'confirm',
+  'deny',
+  'system_status',
+  'metrics',
+  'troubleshoot',
+  'run_runbook',
+  'restart_service',
+  'scale_service',
+  'capacity_forecast',
+  'saga_status',
+  'start_saga',
+  'query_events',
+  'alert_status',
+  'silence_alert',
+  'data_quality',
+  'schedule_maintenance',
+  'predict_failures',
+] as const;
+export type Intent = (typeof INTENTS)[number];
+
+export const ENTITY_TYPES = [
+  'service',
+  'environment',
+  'replicas',
+  'duration',
+  'saga_id',
+  'runbook',
+  'alertname',
+  'event_type',
+] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+export interface Entity {
+  type: EntityType;
+  /** Normalised value: catalog service name, canonical environment, integer replicas, whole seconds, … */
+  value: string | number;
+  /** The span of the input that produced it. */
+  text: string;
+  /** UTF-16 offsets into the input text, end exclusive. */
+  start: number;
+  end: number;
+}
+
+export interface NluResult {
+  text: string;
+  intent: Intent;
+  confidence: number;
+  entities: Entity[];
+}
+
+/** The port the dialogue depends on; the rule engine implements it now, a learned classifier later. */
+export interface NluEngine {
+  parse(text: string): NluResult;
+  /** Reads one entity of a known type from a bare answer ("5", "prod", "2h") when the dialogue asked for it. */
+  extractSlot(type: EntityType, text: string): Entity | undefined;
+}

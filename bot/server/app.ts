@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ErrorCode, RequestError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { packageRoot } from '../core/package-root';
+import type { Runtime } from '../runtime';
+import { Authenticator, bearerCredential } from './authenticator';
+import { parseChatRequest } from './chat-request';
+import { errorHandler, sendError } from './http-errors';
+import type { ServerMetrics } from './metrics';
+
+/** The request body limit the API promises: larger bodies get 413 before any of them is parsed. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+export const WIDGET_DIR = path.join(packageRoot(), 'adapters', 'web', 'public');
+
+/** The widget connects back over WebSocket; pages may use inline styles (the widget's shadow DOM) but no inline script. */
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
+export interface AppDeps {
+  runtime: Runtime;
+  authenticator: Authenticator;
+  metrics: ServerMetrics;
+  logger: Logger;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    correlationId: string;
+  }
+}
+
+export function createApp({ runtime, authenticator, metrics, logger }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const given = req.get('x-request-id');
+    req.correlationId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', req.correlationId);
+    res.setHeader('x-content-type-options', 'nosniff');
+    const stop = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = req.route?.path ?? (res.statusCode === 404 ? 'unmatched' : 'static');
+      stop({ route: String(route), method: req.method, status: String(res.statusCode) });
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const components = await Promise.all(
+      runtime.components.map(async (c) => ({
+        name: c.name,
+        required: c.requiredForReadiness,
+        ...(await c.check()),
+      })),
+    );
+    const ready = components.every((c) => !c.required || c.state === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', components });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.post(
+    '/api/chat',
+    (req, _res, next) => {
+      if (!req.is('application/json')) {
+        throw new RequestError(ErrorCode.UnsupportedMediaType, 'send the body as application/json');
+      }
+      next();
+    },
+    express.json({ limit: MAX_BODY_BYTES, strict: false }),
+    async (req, res) => {
+      const credential = bearerCredential(req.get('authorization'));
+      const body = parseChatRequest(req.body);
+      const user = authenticator.authenticate(credential, body.user?.id ?? body.conversation);
+      if (user.authenticated && body.user && `${user.id.split(':')[0]}:${body.user.id}` !== user.id) {
+        throw new RequestError(
+          ErrorCode.IdentityMismatch,
+          'user.id does not match the authenticated caller; omit "user" or send your own id',
+        );
+      }
+      const result = await runtime.assistant.handle(
+        {
+          channel: 'api',
+          user,
+          conversationId: `${user.id}/${body.conversation}`,
+          text: body.text,
+          action: body.action,
+        },
+        req.correlationId,
+      );
+      res.json({ reply: result.reply, nlu: result.nlu });
+    },
+  );
+
+  app.use(
+    express.static(WIDGET_DIR, {
+      index: 'index.html',
+      setHeaders(res, file) {
+        if (file.endsWith('.html')) res.setHeader('content-security-policy', PAGE_CSP);
+        // The widget changes with the server it talks to, so browsers must revalidate it.
+        res.setHeader('cache-control', 'no-cache');
+      },
+    }),
+  );
+
+  app.use((req, res) => sendError(res, 404, ErrorCode.NotFound, `no route for ${req.method} ${req.path}`));
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,219 @@
+import type { Slots, SlotValue } from '../dialogue/session';
+import type { Intent } from '../nlu/intents';
+import type { Permission } from '../policy/policy';
+import type { Skill, SlotSpec } from './skill';
+
+/**
+ * Intents whose engine is not part of this build. Each keeps its real grammar — permission, slots,
+ * confirmation — so the conversation up to the action is the one users will have, and then says plainly
+ * that the capability is missing and nothing was changed. An engine's skill replaces its entry here.
+ */
+interface MissingCapability {
+  intent: Intent;
+  permission: Permission;
+  summary: string;
+  examples: string[];
+  /** Names the missing part, as the user should read it: "the platform driver (restart and scale)". */
+  capability: string;
+  slots?: SlotSpec[];
+  mutating?: boolean;
+  describe?(slots: Slots): string;
+}
+
+const environmentSlot: SlotSpec = {
+  entity: 'environment',
+  required: true,
+  prompt: 'In which environment?',
+  fallback: (catalog) => catalog.defaultEnvironment,
+  validate: (env, slots, catalog) => {
+    const service = slots.service === undefined ? undefined : catalog.get(String(slots.service));
+    if (service && !(String(env) in service.environments)) {
+      return `${service.name} does not run in ${env} (it runs in ${Object.keys(service.environments).join(', ')}).`;
+    }
+    return undefined;
+  },
+};
+
+const serviceSlot = (prompt: string): SlotSpec => ({ entity: 'service', required: true, prompt });
+
+const replicasSlot: SlotSpec = {
+  entity: 'replicas',
+  required: true,
+  prompt: 'To how many replicas?',
+  validate: (value, slots, catalog) => {
+    const service = slots.service === undefined ? undefined : catalog.get(String(slots.service));
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) return 'The number of replicas must be a whole number.';
+    if (service && (n < service.replicas.min || n > service.replicas.max)) {
+      return `${service.name} allows ${service.replicas.min}–${service.replicas.max} replicas.`;
+    }
+    return undefined;
+  },
+};
+
+const MISSING: MissingCapability[] = [
+  {
+    intent: 'metrics',
+    permission: 'metrics.read',
+    summary: 'Show latency, error rate, throughput and CPU of a service',
+    examples: ['p95 latency of checkout over the last hour'],
+    capability: 'The metrics source (Prometheus or direct scrape)',
+  },
+  {
+    intent: 'troubleshoot',
+    permission: 'knowledge.read',
+    summary: 'Answer troubleshooting questions from runbooks and docs',
+    examples: ['why is checkout returning 502s?'],
+    capability: 'The runbook and docs index (RAG)',
+  },
+  {
+    intent: 'run_runbook',
+    permission: 'runbook.run',
+    summary: 'Run a runbook',
+    examples: ['run the restart-service runbook for payments'],
+    capability: 'The orchestrator (runbook automation)',
+    slots: [{ entity: 'runbook', required: true, prompt: 'Which runbook?' }],
+    mutating: true,
+    describe: (s) => `run runbook ${s.runbook}${s.service ? ` for ${s.service}` : ''}`,
+  },
+  {
+    intent: 'restart_service',
+    permission: 'service.restart',
+    summary: 'Restart a service',
+    examples: ['restart payments'],
+    capability: 'The platform driver (restart and scale)',
+    slots: [serviceSlot('Which service should I restart?'), environmentSlot],
+    mutating: true,
+    describe: (s) => `restart ${s.service} in ${s.environment}`,
+  },
+  {
+    intent: 'scale_service',
+    permission: 'service.scale',
+    summary: 'Scale a service to a number of replicas',
+    examples: ['scale orders to 3'],
+    capability: 'The platform driver (restart and scale)',
+    slots: [serviceSlot('Which service should I scale?'), replicasSlot, environmentSlot],
+    mutating: true,
+    describe: (s) =>
+      `scale ${s.service} in ${s.environment} to ${s.replicas} replica${s.replicas === 1 ? '' : 's'}`,
+  },
+  {
+    intent: 'capacity_forecast',
+    permission: 'capacity.read',
+    summary: 'Forecast load and capacity',
+    examples: ['forecast load for checkout tomorrow'],
+    capability: 'The predictive scaler',
+  },
+  {
+    intent: 'saga_status',
+    permission: 'sagas.read',
+    summary: 'Show the status of sagas',
+    examples: ['status of saga-0042'],
+    capability: 'The orchestrator (sagas)',
+  },
+  {
+    intent: 'start_saga',
+    permission: 'saga.start',
+    summary: 'Start a saga',
+    examples: ['start the order fulfillment saga'],
+    capability: 'The orchestrator (sagas)',
+    mutating: true,
+    describe: () => 'start a saga',
+  },
+  {
+    intent: 'query_events',
+    permission: 'events.read',
+    summary: 'Find events and inspect dead letters',
+    examples: ['show the last 10 order.created events'],
+    capability: 'The event bus',
+  },
+  {
+    intent: 'alert_status',
+    permission: 'alerts.read',
+    summary: 'List firing alerts',
+    examples: ['what alerts are firing?'],
+    capability: 'The alert integration (Alertmanager)',
+  },
+  {
+    intent: 'silence_alert',
+    permission: 'alert.silence',
+    summary: 'Silence an alert for a while',
+    examples: ['silence KubePodCrashLooping for 2h'],
+    capability: 'The alert integration (Alertmanager)',
+    slots: [
+      { entity: 'alertname', required: true, prompt: 'Which alert should I silence?' },
+      { entity: 'duration', required: true, prompt: 'For how long?' },
+    ],
+    mutating: true,
+    describe: (s) => `silence ${s.alertname} for ${formatSeconds(s.duration)}`,
+  },
+  {
+    intent: 'data_quality',
+    permission: 'quality.read',
+    summary: 'Report data quality, anomalies and PII findings',
+    examples: ['any data quality issues in orders?'],
+    capability: 'The data quality engine',
+  },
+  {
+    intent: 'schedule_maintenance',
+    permission: 'maintenance.schedule',
+    summary: 'Schedule a maintenance window',
+    examples: ['schedule maintenance for payments for 1 hour'],
+    capability: 'The maintenance controller',
+    slots: [
+      serviceSlot('Which service is the maintenance for?'),
+      { entity: 'duration', required: true, prompt: 'How long is the window?' },
+    ],
+    mutating: true,
+    describe: (s) => `schedule a ${formatSeconds(s.duration)} maintenance window for ${s.service}`,
+  },
+  {
+    intent: 'predict_failures',
+    permission: 'failures.read',
+    summary: 'Predict which services are likely to fail',
+    examples: ['which services are likely to fail?'],
+    capability: 'The maintenance controller (failure prediction)',
+  },
+];
+
+export function notInstalledSkills(): Skill[] {
+  return MISSING.map((m) => ({
+    intent: m.intent,
+    permission: m.permission,
+    summary: m.summary,
+    examples: m.examples,
+    slots: m.slots ?? [],
+    mutating: m.mutating ?? false,
+    installed: false,
+    describe: m.describe,
+    async handle({ slots }) {
+      const understood = m.describe ? ` I understood: ${m.describe(slots)}.` : '';
+      const text = `${m.capability} is not installed in this build, so I can't do that yet.${understood} Nothing was changed.`;
+      return {
+        text,
+        blocks: [
+          { type: 'section', text },
+          { type: 'status', badges: [{ label: m.capability, state: 'unknown', detail: 'not installed' }] },
+        ],
+      };
+    },
+  }));
+}
+
+export function formatSeconds(value: SlotValue | undefined): string {
+  const s = Number(value);
+  if (!Number.isFinite(s)) return String(value);
+  const units: [number, string][] = [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, name] of units) {
+    if (s >= size && s % size === 0) return `${s / size} ${name}${s / size === 1 ? '' : 's'}`;
+  }
+  return s >= 3600
+    ? `${(s / 3600).toFixed(1)} hours`
+    : s >= 60
+      ? `${Math.round(s / 60)} minutes`
+      : `${s} seconds`;
+}

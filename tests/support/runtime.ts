@@ -1,0 +1,77 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parseConfig } from '../../bot/config/load';
+import type { OpsbotConfig } from '../../bot/config/schema';
+import { createLogger } from '../../bot/core/logger';
+import { createRuntime, type Runtime } from '../../bot/runtime';
+import { ServerMetrics } from '../../bot/server/metrics';
+import { startServer, type RunningServer } from '../../bot/server/server';
+
+export const DEMO_CONFIG_PATH = path.resolve(__dirname, '..', '..', 'opsbot.config.yaml');
+
+/** The shipped demo config as plain data, for tests to adjust before validating it like start-up does. */
+export function demoConfigData(): Record<string, any> {
+  return parseYaml(readFileSync(DEMO_CONFIG_PATH, 'utf8')) as Record<string, any>;
+}
+
+export function testConfig(
+  adjust: (raw: Record<string, any>) => void = () => {},
+  env: NodeJS.ProcessEnv = {},
+): OpsbotConfig {
+  const raw = demoConfigData();
+  raw.log = { level: 'silent' };
+  adjust(raw);
+  return parseConfig(stringifyYaml(raw), 'test config', env);
+}
+
+export function testRuntime(config: OpsbotConfig = testConfig()): Runtime {
+  return createRuntime({ config, file: 'test config' }, { logger: createLogger('silent') });
+}
+
+export async function testServer(
+  config: OpsbotConfig = testConfig(),
+): Promise<RunningServer & { runtime: Runtime }> {
+  const metrics = new ServerMetrics();
+  const logger = createLogger('silent');
+  const runtime = createRuntime({ config, file: 'test config' }, { logger, metrics });
+  const server = await startServer(runtime, { metrics, logger }, { host: '127.0.0.1', port: 0 });
+  return {
+    ...server,
+    runtime,
+    async close() {
+      await server.close();
+      await runtime.close();
+    },
+  };
+}
+
+/** A real HTTP server on an ephemeral loopback port: a service's health endpoint, a third-party page, … */
+export async function loopbackHttpServer(
+  handler: (res: import('node:http').ServerResponse) => void,
+  urlPath = '/health',
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer((_req, res) => handler(res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${urlPath}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port nothing listens on: bound, noted, released. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

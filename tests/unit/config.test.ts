@@ -1,0 +1,104 @@
+import { loadConfig, parseConfig } from '../../bot/config/load';
+import { ConfigError } from '../../bot/core/errors';
+import { demoConfigData } from '../support/runtime';
+import { stringify } from 'yaml';
+
+function problems(adjust: (raw: Record<string, any>) => void, env: NodeJS.ProcessEnv = {}): string {
+  const raw = demoConfigData();
+  adjust(raw);
+  try {
+    parseConfig(stringify(raw), 'opsbot.config.yaml', env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('loads the shipped demo with its defaults', () => {
+    const { config } = loadConfig({ OPSBOT_CONFIG: 'opsbot.config.yaml' });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.sessions.store).toBe('memory');
+    expect(config.defaultEnvironment).toBe('production');
+    expect(Object.keys(config.services)).toHaveLength(8);
+  });
+
+  it('lets environment variables override the file', () => {
+    const { config } = loadConfig({
+      OPSBOT_CONFIG: 'opsbot.config.yaml',
+      OPSBOT_PORT: '4100',
+      OPSBOT_HOST: '0.0.0.0',
+      REDIS_URL: 'redis://cache:6379/2',
+      OPSBOT__HEALTH__TIMEOUT_MS: '750',
+    });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 4100 });
+    expect(config.sessions).toMatchObject({ store: 'redis', redisUrl: 'redis://cache:6379/2' });
+    expect(config.health.timeoutMs).toBe(750);
+  });
+
+  it.each<[string, (raw: Record<string, any>) => void, RegExp]>([
+    ['a bad port', (r) => (r.server.port = 70000), /server\.port: Too big: expected number to be <=65535/],
+    [
+      'a missing owner',
+      (r) => (r.services.payments.owners = []),
+      /services\.payments\.owners: every service needs at least one owner/,
+    ],
+    [
+      'a health URL that is not http',
+      (r) => (r.services.orders.environments.production.healthUrl = 'ftp://x/health'),
+      /services\.orders\.environments\.production\.healthUrl: must be an http\(s\) URL/,
+    ],
+    ['an unknown field', (r) => (r.server.prot = 1), /server\.prot: unknown field/],
+    [
+      'an unknown environment',
+      (r) => (r.services.search.environments.qa = {}),
+      /services\.search\.environments\.qa/,
+    ],
+    [
+      'an alias claimed by two services',
+      (r) => r.services.orders.aliases.push('pay'),
+      /services\.orders\.aliases: "pay" already names service payments/,
+    ],
+    [
+      'a role that does not exist',
+      (r) => (r.policy.users['web:x'] = ['superuser']),
+      /policy\.users\.web:x\.0: unknown role "superuser"/,
+    ],
+    [
+      'redis without a URL',
+      (r) => (r.sessions.store = 'redis'),
+      /sessions\.redisUrl: store "redis" needs redisUrl/,
+    ],
+    [
+      'a service name with spaces',
+      (r) => (r.services['my service'] = r.services.payments),
+      /services\.my service: must be lower-case/,
+    ],
+    [
+      'a short token secret',
+      (r) => (r.auth.tokenSecret = 'short'),
+      /auth\.tokenSecret: must be at least 32 characters/,
+    ],
+  ])('refuses %s, naming the field and the reason', (_what, adjust, message) => {
+    expect(problems(adjust)).toMatch(message);
+  });
+
+  it('refuses a bad value that came from the environment', () => {
+    expect(problems(() => {}, { OPSBOT_PORT: 'eighty' })).toMatch(
+      /server\.port: Invalid input: expected number, received string/,
+    );
+  });
+
+  it('refuses YAML that does not parse, with the line', () => {
+    expect(() => parseConfig('server:\n  port: [1, 2\n', 'bad.yaml')).toThrow(
+      /invalid configuration in bad\.yaml \(line \d\): not valid YAML/,
+    );
+  });
+
+  it('says which file it could not read', () => {
+    expect(() => loadConfig({ OPSBOT_CONFIG: '/nonexistent/opsbot.yaml' })).toThrow(
+      'cannot read configuration file /nonexistent/opsbot.yaml: ENOENT',
+    );
+  });
+});
