@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    let n = 0;
+    let conversations = 0;
     const latencies: number[] = [];
     const result = await new Promise<autocannon.Result>((resolve, reject) => {
       const instance = autocannon(
@@ -102,20 +102,15 @@ async function main(): Promise<void> {
           connections,
           duration,
           headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-          requests: [
-            {
-              setupRequest: (req) => {
-                const i = n++;
-                // Consecutive requests walk the mix inside one conversation, so multi-turn pieces ("scale
-                // payments", "5", "no") mostly meet; 200 conversations rotate so sessions are created and reused.
-                const conversation = `bench-${Math.floor(i / UTTERANCES.length) % 200}`;
-                return {
-                  ...req,
-                  body: JSON.stringify({ text: UTTERANCES[i % UTTERANCES.length], conversation }),
-                };
-              },
+          // Each connection is one user: it sends the mix in order, waiting for each reply as a person does,
+          // so multi-turn pieces ("scale payments", "5", "no") meet. autocannon gives every pass over these
+          // requests a fresh context, so each pass is a new conversation: sessions are created and reused.
+          requests: UTTERANCES.map((text, i) => ({
+            setupRequest: (req: autocannon.Request, context: { conversation?: string }) => {
+              if (i === 0) context.conversation = `bench-${conversations++}`;
+              return { ...req, body: JSON.stringify({ text, conversation: context.conversation }) };
             },
-          ],
+          })),
         },
         (err, res: autocannon.Result) => (err ? reject(err as Error) : resolve(res)),
       );

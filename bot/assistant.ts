@@ -36,7 +36,6 @@ export class Assistant {
   async handle(turn: InboundTurn, correlationId: string = randomUUID()): Promise<TurnResult> {
     validateText(turn);
     const started = performance.now();
-    const log = this.deps.logger.child({ correlationId });
     const key = `${turn.channel}:${turn.conversationId}`;
 
     const outcome = await this.queue.run(key, async () => {
@@ -53,9 +52,10 @@ export class Assistant {
       outcome.kind,
       seconds,
     );
-    log.info(
+    this.deps.logger.info(
       {
         event: 'turn',
+        correlationId,
         channel: turn.channel,
         user: turn.user.id,
         conversation: turn.conversationId,

@@ -50,7 +50,7 @@ program
   .option('--host <host>', 'address to bind (default from config: 127.0.0.1)')
   .action(async (options: { port?: number; host?: string }) => {
     const loaded = config();
-    const logger = createLogger(loaded.config.log.level);
+    const logger = createLogger(loaded.config.log.level, 1, { buffered: true });
     const metrics = new ServerMetrics();
     const runtime = createRuntime(loaded, { logger, metrics });
     const server = await startServer(

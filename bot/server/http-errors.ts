@@ -18,21 +18,9 @@ export function sendError(res: Response, status: number, code: ErrorCode | strin
   res.status(status).json({ error: { code, message } });
 }
 
-/** body-parser's own failures, mapped to opsbot's error codes. */
-const BODY_PARSER_ERRORS: Record<string, [number, ErrorCode, string]> = {
-  'entity.parse.failed': [400, ErrorCode.InvalidJson, 'the request body is not valid JSON'],
-  'entity.too.large': [413, ErrorCode.PayloadTooLarge, 'the request body is larger than 64 KB'],
-  'encoding.unsupported': [415, ErrorCode.UnsupportedMediaType, 'unsupported content encoding'],
-  'charset.unsupported': [415, ErrorCode.UnsupportedMediaType, 'unsupported charset'],
-  'request.aborted': [400, ErrorCode.InvalidRequest, 'the request was aborted'],
-};
-
 /** Every error leaves as `{"error":{"code","message"}}`; internal details stay in the log. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const type = (err as { type?: string }).type;
-    const parserError = type ? BODY_PARSER_ERRORS[type] : undefined;
-    if (parserError) return sendError(res, ...parserError);
     if (isOpsbotError(err)) {
       const status = STATUS[err.code] ?? 500;
       if (status >= 500) logger.error({ err, code: err.code, path: req.path }, 'request failed');
