@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { renderForTerminal } from '../../adapters/terminal/render';
 import { ServiceCatalog } from '../config/catalog';
-import { loadConfig, type LoadedConfig } from '../config/load';
-import { ConfigError, isOpsbotError } from '../core/errors';
+import { loadConfig } from '../config/load';
+import { isOpsbotError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { packageRoot } from '../core/package-root';
 import { parseDuration } from '../nlu/durations';
@@ -19,10 +19,6 @@ import { runNluCommand } from './nlu-command';
 import { runTerminalChat, terminalTurn } from './terminal-chat';
 
 const STDERR = 2;
-
-function config(): LoadedConfig {
-  return loadConfig();
-}
 
 function port(value: string): number {
   const n = Number(value);
@@ -49,7 +45,7 @@ program
   .option('-p, --port <port>', 'port to listen on (default from config: 3000)', port)
   .option('--host <host>', 'address to bind (default from config: 127.0.0.1)')
   .action(async (options: { port?: number; host?: string }) => {
-    const loaded = config();
+    const loaded = loadConfig();
     const logger = createLogger(loaded.config.log.level, 1, { buffered: true });
     const metrics = new ServerMetrics();
     const runtime = createRuntime(loaded, { logger, metrics });
@@ -80,7 +76,7 @@ program
   .description('talk to opsbot in this terminal')
   .option('--conversation <id>', 'continue a conversation (shared through Redis when REDIS_URL is set)')
   .action(async (options: { conversation?: string }) => {
-    const runtime = createRuntime(config(), { logger: createLogger('warn', STDERR) });
+    const runtime = createRuntime(loadConfig(), { logger: createLogger('warn', STDERR) });
     try {
       await runTerminalChat(runtime.assistant, options.conversation ?? randomUUID());
     } finally {
@@ -95,7 +91,7 @@ program
   .option('--json', 'print {"reply","nlu"} as JSON')
   .option('--conversation <id>', 'continue a conversation (shared through Redis when REDIS_URL is set)')
   .action(async (text: string, options: { json?: boolean; conversation?: string }) => {
-    const runtime = createRuntime(config(), { logger: createLogger('warn', STDERR) });
+    const runtime = createRuntime(loadConfig(), { logger: createLogger('warn', STDERR) });
     try {
       const result = await runtime.assistant.handle(terminalTurn(text, options.conversation ?? randomUUID()));
       const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -116,7 +112,7 @@ program
   .option('--file <in.jsonl>', 'analyse every line of a JSONL file with a "text" field, in order')
   .option('--json', 'print {"text","intent","confidence","entities"} per input as JSON')
   .action((text: string | undefined, options: { file?: string; json?: boolean }) => {
-    const nlu = new RuleNlu(new ServiceCatalog(config().config));
+    const nlu = new RuleNlu(new ServiceCatalog(loadConfig().config));
     process.stdout.write(`${runNluCommand(nlu, text, options)}\n`);
   });
 
@@ -127,7 +123,7 @@ program
   .option('--name <name>', 'display name (default: the user id)')
   .option('--ttl <duration>', 'lifetime, e.g. 8h, 30m, 7 days', '8h')
   .action((options: { user: string; name?: string; ttl: string }) => {
-    const secret = config().config.auth.tokenSecret;
+    const secret = loadConfig().config.auth.tokenSecret;
     if (!secret)
       throw new UsageError('no token secret: set OPSBOT_TOKEN_SECRET (32+ characters) or auth.tokenSecret');
     const ttlSeconds = parseDuration(options.ttl);
@@ -145,8 +141,7 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) {
       process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
     }
-    if (err instanceof UsageError || err instanceof ConfigError) fail(err.message, 2);
-    if (isOpsbotError(err)) fail(err.message, 2);
+    if (err instanceof UsageError || isOpsbotError(err)) fail(err.message, 2);
     fail(`unexpected error: ${(err as Error).stack ?? String(err)}`, 1);
   }
 }

@@ -50,8 +50,4 @@ export class ServiceCatalog {
   environmentLexicon(): ReadonlyMap<string, EnvironmentName> {
     return this.environmentAliases;
   }
-
-  environments(): EnvironmentName[] {
-    return [...new Set(this.environmentAliases.values())];
-  }
 }

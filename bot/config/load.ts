@@ -15,7 +15,7 @@ const PACKAGED_CONFIG = path.join(packageRoot(), DEFAULT_CONFIG_FILE);
  * Well-known environment variables and the config path each one sets. Any other field can be set with
  * OPSBOT__SECTION__FIELD (double underscores between path segments, value parsed as a YAML scalar).
  */
-export const ENV_OVERRIDES: Record<string, string[]> = {
+const ENV_OVERRIDES: Record<string, string[]> = {
   OPSBOT_HOST: ['server', 'host'],
   OPSBOT_PORT: ['server', 'port'],
   OPSBOT_LOG_LEVEL: ['log', 'level'],
@@ -30,7 +30,7 @@ export interface LoadedConfig {
   file: string;
 }
 
-export function resolveConfigPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+function resolveConfigPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   if (env.OPSBOT_CONFIG) return path.resolve(cwd, env.OPSBOT_CONFIG);
   const local = path.resolve(cwd, DEFAULT_CONFIG_FILE);
   return existsSync(local) ? local : PACKAGED_CONFIG;

@@ -137,6 +137,13 @@ describe('HTTP API', () => {
       });
       expect(res.status).toBe(415);
       expect((await res.json()).error.code).toBe('unsupported_media_type');
+      const latin1 = await fetch(`${server.url}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=latin1' },
+        body: '{"text":"hi"}',
+      });
+      expect(latin1.status).toBe(415);
+      expect((await latin1.json()).error.message).toBe('unsupported charset latin1; send UTF-8');
     });
 
     it('refuses text over 4,000 characters politely', async () => {
