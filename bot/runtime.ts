@@ -1,4 +1,13 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { HttpHealthProbe } from '../adapters/http/http-health-probe';
+import { AnswerComposer } from '../rag/answers/answer-composer';
+import { LlmAnswerSynthesizer } from '../rag/answers/llm-synthesizer';
+import type { EmbeddingProvider } from '../rag/embeddings/embedding-provider';
+import { TransformersEmbeddingProvider } from '../rag/embeddings/transformers-provider';
+import { UseLiteEmbeddingProvider } from '../rag/embeddings/use-lite-provider';
+import type { BuildReport } from '../rag/index/index-builder';
+import { KnowledgeBase } from '../rag/knowledge-base';
 import { RedisSessionStore } from '../adapters/redis/redis-session-store';
 import { Assistant } from './assistant';
 import { ServiceCatalog } from './config/catalog';
@@ -23,6 +32,7 @@ import {
 import { notInstalledSkills } from './skills/not-installed';
 import { SkillRegistry } from './skills/skill';
 import { createSystemStatusSkill } from './skills/system-status';
+import { createTroubleshootSkill } from './skills/troubleshoot';
 
 /** Engines that later issues add; until then they report themselves as missing rather than pretend. */
 const ENGINES_NOT_IN_THIS_BUILD = [
@@ -31,7 +41,6 @@ const ENGINES_NOT_IN_THIS_BUILD = [
   'predictive scaler',
   'quality engine',
   'maintenance controller',
-  'knowledge index (RAG)',
 ];
 
 export interface Runtime {
@@ -43,6 +52,9 @@ export interface Runtime {
   sessions: SessionStore;
   assistant: Assistant;
   components: readonly Component[];
+  knowledge: KnowledgeBase;
+  /** Builds or refreshes the knowledge index from the configured sources when they changed. */
+  refreshKnowledge(): Promise<BuildReport | undefined>;
   close(): Promise<void>;
 }
 
@@ -56,6 +68,14 @@ export function createRuntime(
   const policy = new Policy(config.policy);
   const sessions = createSessionStore(config);
   const nlu = new RuleNlu(catalog);
+  // Paths in the configuration are relative to the file they are written in.
+  const configDir = existsSync(loaded.file) ? path.dirname(loaded.file) : process.cwd();
+  const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
+  const knowledge = new KnowledgeBase(
+    path.resolve(configDir, config.knowledge.indexDir),
+    createEmbeddingProvider(config, configDir),
+    deps.logger,
+  ).load();
 
   const components: Component[] = [
     {
@@ -76,6 +96,29 @@ export function createRuntime(
       requiredForReadiness: true,
       check: async () => ({ state: 'ok', detail: `rules and lexicons, ${INTENTS.length} intents` }),
     },
+    {
+      name: 'knowledge index (RAG)',
+      requiredForReadiness: false,
+      async check() {
+        const status = knowledge.status();
+        switch (status.state) {
+          case 'ready':
+            return {
+              state: 'ok',
+              detail: `${status.manifest.documents} documents, ${status.manifest.chunks} chunks, built ${status.manifest.createdAt}`,
+            };
+          case 'building':
+            return {
+              state: 'warning',
+              detail: `building${status.progress ? ` (${status.progress.phase} ${status.progress.done}/${status.progress.total})` : ''}`,
+            };
+          case 'missing':
+            return { state: 'warning', detail: 'not built yet (opsbot index build)' };
+          case 'error':
+            return { state: 'critical', detail: status.message };
+        }
+      },
+    },
     ...ENGINES_NOT_IN_THIS_BUILD.map((name): Component => ({
       name,
       requiredForReadiness: false,
@@ -95,6 +138,19 @@ export function createRuntime(
         components: () => components,
       }),
     );
+  const { llm } = config.knowledge;
+  const composer = new AnswerComposer({
+    minRelevance: config.knowledge.minRelevance,
+    synthesizer: llm.baseUrl
+      ? new LlmAnswerSynthesizer({
+          baseUrl: llm.baseUrl,
+          model: llm.model,
+          apiKey: llm.apiKey,
+          timeoutMs: llm.timeoutMs,
+        })
+      : undefined,
+  });
+  skills.register(createTroubleshootSkill({ knowledge, composer }));
   for (const skill of notInstalledSkills()) skills.register(skill);
 
   const dialogue = new DialogueManager({ nlu, skills, policy, catalog, logger: deps.logger });
@@ -109,8 +165,24 @@ export function createRuntime(
     sessions,
     assistant,
     components,
+    knowledge,
+    refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     close: () => sessions.close(),
   };
+}
+
+export function createEmbeddingProvider(config: OpsbotConfig, configDir: string): EmbeddingProvider {
+  const embeddings = config.knowledge.embeddings;
+  if (embeddings.provider === 'transformers') {
+    return new TransformersEmbeddingProvider({
+      model: embeddings.model,
+      localModelPath: embeddings.localModelPath
+        ? path.resolve(configDir, embeddings.localModelPath)
+        : undefined,
+      allowRemoteModels: embeddings.allowRemoteModels,
+    });
+  }
+  return new UseLiteEmbeddingProvider();
 }
 
 function createSessionStore(config: OpsbotConfig): SessionStore {

@@ -15,10 +15,13 @@ import { ServerMetrics } from '../server/metrics';
 import { startServer } from '../server/server';
 import { signToken } from '../server/signed-token';
 import { fail, UsageError } from './exit';
+import { registerKnowledgeCommands } from './knowledge-commands';
 import { runNluCommand } from './nlu-command';
 import { runTerminalChat, terminalTurn } from './terminal-chat';
 
 const STDERR = 2;
+/** How often a running server looks for a knowledge index rebuilt by another process. */
+const KNOWLEDGE_RELOAD_MS = 5000;
 
 function port(value: string): number {
   const n = Number(value);
@@ -61,6 +64,9 @@ program
       { url: server.url, config: loaded.file, sessions: runtime.sessions.kind },
       `opsbot listening on ${server.url}`,
     );
+    if (loaded.config.knowledge.autoBuild) runtime.refreshKnowledge().catch(() => {}); // logged by the knowledge base
+    // Pick up an index rebuilt by `opsbot index build` in another process.
+    setInterval(() => runtime.knowledge.reloadIfChanged(), KNOWLEDGE_RELOAD_MS).unref();
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');
       await server.close();
@@ -76,7 +82,9 @@ program
   .description('talk to opsbot in this terminal')
   .option('--conversation <id>', 'continue a conversation (shared through Redis when REDIS_URL is set)')
   .action(async (options: { conversation?: string }) => {
-    const runtime = createRuntime(loadConfig(), { logger: createLogger('warn', STDERR) });
+    const loaded = loadConfig();
+    const runtime = createRuntime(loaded, { logger: createLogger('warn', STDERR) });
+    if (loaded.config.knowledge.autoBuild) runtime.refreshKnowledge().catch(() => {});
     try {
       await runTerminalChat(runtime.assistant, options.conversation ?? randomUUID());
     } finally {
@@ -91,6 +99,8 @@ program
   .option('--json', 'print {"reply","nlu"} as JSON')
   .option('--conversation <id>', 'continue a conversation (shared through Redis when REDIS_URL is set)')
   .action(async (text: string, options: { json?: boolean; conversation?: string }) => {
+    // One question answers from the index as it is: a first build takes a while, and `serve`, `chat` and
+    // `opsbot index build` are where it happens.
     const runtime = createRuntime(loadConfig(), { logger: createLogger('warn', STDERR) });
     try {
       const result = await runtime.assistant.handle(terminalTurn(text, options.conversation ?? randomUUID()));
@@ -133,6 +143,8 @@ program
       `${signToken({ sub: options.user, name: options.name ?? options.user, ttlSeconds }, secret)}\n`,
     );
   });
+
+registerKnowledgeCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -22,6 +22,10 @@ const ENV_OVERRIDES: Record<string, string[]> = {
   OPSBOT_SESSION_TTL: ['sessions', 'ttlSeconds'],
   OPSBOT_TOKEN_SECRET: ['auth', 'tokenSecret'],
   REDIS_URL: ['sessions', 'redisUrl'],
+  OPSBOT_INDEX_DIR: ['knowledge', 'indexDir'],
+  OPSBOT_LLM_BASE_URL: ['knowledge', 'llm', 'baseUrl'],
+  OPSBOT_LLM_MODEL: ['knowledge', 'llm', 'model'],
+  OPSBOT_LLM_API_KEY: ['knowledge', 'llm', 'apiKey'],
 };
 
 export interface LoadedConfig {

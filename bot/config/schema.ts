@@ -112,6 +112,38 @@ export const configSchema = z.strictObject({
     anonymousRole: z.string().default('guest'),
     authenticatedRole: z.string().default('viewer'),
   }),
+  knowledge: z
+    .strictObject({
+      /** Folders of runbooks and docs, relative to the configuration file's folder. */
+      sources: z.array(z.string().min(1)).min(1).default(['knowledge', 'runbooks']),
+      /** Where the index lives, relative to the configuration file's folder. */
+      indexDir: z.string().min(1).default('.opsbot/index'),
+      /** Build or refresh the index in the background at start-up when the sources changed. */
+      autoBuild: z.boolean().default(true),
+      /** Below this relevance (0..1) an answer says it does not know rather than quote a weak match. */
+      minRelevance: z.number().min(0).max(1).default(0.5),
+      embeddings: z
+        .discriminatedUnion('provider', [
+          z.strictObject({ provider: z.literal('use-lite') }),
+          z.strictObject({
+            provider: z.literal('transformers'),
+            model: z.string().min(1),
+            localModelPath: z.string().min(1).optional(),
+            allowRemoteModels: z.boolean().default(false),
+          }),
+        ])
+        .prefault({ provider: 'use-lite' }),
+      /** Optional answer synthesis through an OpenAI-compatible chat model; off unless baseUrl is set. */
+      llm: z
+        .strictObject({
+          baseUrl: httpUrl.optional(),
+          model: z.string().min(1).default('gpt-4o-mini'),
+          apiKey: z.string().min(1).optional(),
+          timeoutMs: z.int().min(100).max(120000).default(20000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   environments: z.partialRecord(z.enum(ENVIRONMENTS), environmentSchema).default({
     production: { aliases: ['prod', 'prd'] },
     staging: { aliases: ['stage', 'stg'] },

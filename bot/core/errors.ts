@@ -10,6 +10,9 @@ export enum ErrorCode {
   Unauthorized = 'unauthorized',
   IdentityMismatch = 'identity_mismatch',
   SessionStoreUnavailable = 'session_store_unavailable',
+  IndexMissing = 'index_missing',
+  IndexCorrupt = 'index_corrupt',
+  IndexVersionMismatch = 'index_version_mismatch',
   Internal = 'internal_error',
 }
 

@@ -19,6 +19,8 @@ export const REDACTED_PATHS = [
   'auth.tokenSecret',
   'auth.apiKeys',
   'config.auth',
+  'llm.apiKey',
+  'knowledge.llm.apiKey',
 ];
 
 /**

@@ -60,13 +60,6 @@ const MISSING: MissingCapability[] = [
     capability: 'The metrics source (Prometheus or direct scrape)',
   },
   {
-    intent: 'troubleshoot',
-    permission: 'knowledge.read',
-    summary: 'Answer troubleshooting questions from runbooks and docs',
-    examples: ['why is checkout returning 502s?'],
-    capability: 'The runbook and docs index (RAG)',
-  },
-  {
     intent: 'run_runbook',
     permission: 'runbook.run',
     summary: 'Run a runbook',

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseConfig } from '../../bot/config/load';
@@ -23,6 +24,8 @@ export function testConfig(
 ): OpsbotConfig {
   const raw = demoConfigData();
   raw.log = { level: 'silent' };
+  // Tests never read or build the developer's index: each runtime gets an empty folder of its own.
+  raw.knowledge = { indexDir: mkdtempSync(path.join(tmpdir(), 'opsbot-test-index-')), autoBuild: false };
   adjust(raw);
   return parseConfig(stringifyYaml(raw), 'test config', env);
 }

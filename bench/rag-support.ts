@@ -1,0 +1,153 @@
+/** What bench/eval-rag.ts and bench/rag.ts share: argument parsing, the machine line, figures, progress. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+
+export type ArgKind = 'string' | 'strings' | 'number' | 'flag';
+export type ArgValues<S extends Record<string, ArgKind>> = {
+  [K in keyof S]: S[K] extends 'strings'
+    ? string[]
+    : S[K] extends 'number'
+      ? number | undefined
+      : S[K] extends 'flag'
+        ? boolean
+        : string | undefined;
+};
+
+/** Bad arguments: one line naming the script on stderr, exit code 2. */
+export function usageError(script: string, message: string): never {
+  console.error(`${script}: ${message}`);
+  process.exit(2);
+}
+
+/**
+ * `--name value` options ("strings" may repeat, "number" must be a positive number) and `--flag`s. An unknown
+ * option, a missing value or a stray word is a usage error.
+ */
+export function parseArgs<S extends Record<string, ArgKind>>(
+  script: string,
+  spec: S,
+  argv: readonly string[] = process.argv.slice(2),
+): ArgValues<S> {
+  const out: Record<string, unknown> = {};
+  for (const [name, kind] of Object.entries(spec))
+    out[name] = kind === 'strings' ? [] : kind === 'flag' ? false : undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    const name = word.startsWith('--') ? word.slice(2) : undefined;
+    const kind = name === undefined ? undefined : spec[name];
+    if (name === undefined || kind === undefined)
+      usageError(
+        script,
+        `unknown argument "${word}" (options: ${Object.keys(spec)
+          .map((n) => `--${n}`)
+          .join(', ')})`,
+      );
+    if (kind === 'flag') {
+      out[name] = true;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined || value.startsWith('--')) usageError(script, `--${name} needs a value`);
+    if (kind === 'number') {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n <= 0) usageError(script, `--${name} must be a positive number`);
+      out[name] = n;
+    } else if (kind === 'strings') (out[name] as string[]).push(value);
+    else out[name] = value;
+  }
+  return out as ArgValues<S>;
+}
+
+export function machineLine(): string {
+  return `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`;
+}
+
+/** Nearest-rank percentile of ascending values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+export function elapsedMs(start: number): number {
+  return performance.now() - start;
+}
+
+/** A fresh folder under the OS temp dir, and the function that removes it. */
+export function tempDir(prefix: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One self-overwriting progress line on stderr, only when stderr is a terminal (never in logs or CI). */
+export function progressLine(): { update: (text: string) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let shown = false;
+  let last = 0;
+  return {
+    update: (text) => {
+      if (!tty) return;
+      const now = performance.now();
+      if (now - last < 100) return;
+      last = now;
+      process.stderr.write(`\r\x1b[K${text}`);
+      shown = true;
+    },
+    done: () => {
+      if (shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}
+
+/**
+ * Peak resident memory: sampled every 50 ms while the event loop turns, and the kernel's own high-water mark
+ * (getrusage maxrss), which also sees the peaks inside long synchronous steps.
+ */
+export class MemoryPeak {
+  private peak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.timer = setInterval(() => this.sample(), 50);
+    this.timer.unref();
+    this.sample();
+  }
+
+  sample(): void {
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+  }
+
+  /** Bytes. */
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return Math.max(this.peak, process.resourceUsage().maxRSS * 1024);
+  }
+}
+
+export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+export const ms = (value: number, digits = 2): string => `${value.toFixed(digits)} ms`;
+export const seconds = (value: number): string => `${value.toFixed(1)} s`;
+
+/** A small seeded generator (mulberry32), so generated corpora and query sets repeat run to run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

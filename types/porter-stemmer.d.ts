@@ -1,0 +1,3 @@
+declare module 'porter-stemmer' {
+  export function stemmer(word: string): string;
+}
