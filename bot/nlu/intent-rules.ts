@@ -82,6 +82,14 @@ function howTo(verbs: string): RegExp {
     `\\b(?:how (?:do|can|should|would|to)|should (?:i|we)|what happens (?:if|when))\\b[^?.!]{0,20}\\b(?:${verbs})\\b`,
   );
 }
+/**
+ * "how do I replay dead letters?" asks for the procedure, which runbooks and docs answer, rather than for
+ * the engine's data: intents that read an engine's state lose to troubleshoot on a how-to question.
+ */
+const HOW_TO_QUESTION: { pattern: RegExp; weight: number } = {
+  pattern: /\bhow (?:do|can|should|would|to)\b/,
+  weight: -4,
+};
 /** "schedule a restart for tonight" plans maintenance; it must not restart now. */
 function scheduled(verbs: string): RegExp {
   return new RegExp(`\\b(?:schedule|plan|book)\\b[^.?!]{0,25}\\b(?:${verbs})\\b`);
@@ -294,6 +302,7 @@ export const INTENT_RULES: readonly IntentRule[] = [
   {
     intent: 'saga_status',
     cues: [
+      HOW_TO_QUESTION,
       { pattern: /\bsagas?\b/, weight: 3 },
       {
         pattern:
@@ -321,6 +330,7 @@ export const INTENT_RULES: readonly IntentRule[] = [
   {
     intent: 'query_events',
     cues: [
+      HOW_TO_QUESTION,
       { pattern: /\bevents?\b/, weight: 3 },
       {
         pattern:
@@ -344,6 +354,7 @@ export const INTENT_RULES: readonly IntentRule[] = [
   {
     intent: 'alert_status',
     cues: [
+      HOW_TO_QUESTION,
       {
         pattern: /\b(?:alerts?|alrets?|alerst|alarms?|alertmanager|pagerduty|pages|incidents?)\b/,
         weight: 3.5,
@@ -377,6 +388,7 @@ export const INTENT_RULES: readonly IntentRule[] = [
   {
     intent: 'data_quality',
     cues: [
+      HOW_TO_QUESTION,
       {
         pattern:
           /\b(?:data[- ]?quality|dq|data (?:checks?|issues?|problems?|errors?|drift|freshness|integrity|validation|anomal\w*|corruption|loss|gaps?)|validation (?:failures?|errors?|issues?)|failed validations?|invalid (?:records?|rows?|data|payloads?|events?)|schema (?:errors?|violations?|drift|mismatch(?:es)?|changes?|validation)|pii|personal data|gdpr|sensitive data|reconcil\w*|duplicates?|duplicate (?:records|rows|events)|dupes|null values?|nulls|missing (?:fields?|values?|data|columns?)|corrupt(?:ed)?(?: data)?|stale data|anomal(?:y|ies) in (?:the )?data|referential integrity|orphan(?:ed)? records?|data contracts?)\b/,

@@ -5,10 +5,12 @@ import type { Chunk, Section, SourceDocument } from './source-document';
 export const TARGET_CHUNK_CHARS = 700;
 /** A section longer than this is split at paragraph boundaries. */
 export const MAX_CHUNK_CHARS = 1400;
+/** Only a chunk this small takes in the next section; larger ones end where their section ends. */
+export const MERGE_BELOW_CHARS = 300;
 
 /**
- * Heading-aware chunking: a chunk is one or more consecutive sections of one document. Small sections join
- * the next; a section is split only when it is too long, and then at blank lines, never inside a code block.
+ * Heading-aware chunking: a chunk is one section, or consecutive small sections, of one document. A section
+ * is split only when it is too long, and then at blank lines, never inside a code block.
  * Each chunk keeps the heading path of its first section, and the headings of the others in its text.
  */
 export function chunkDocument(doc: SourceDocument): Chunk[] {
@@ -38,7 +40,14 @@ export function chunkDocument(doc: SourceDocument): Chunk[] {
   };
 
   for (const piece of pieces) {
-    if (current && current.size + piece.text.length > MAX_CHUNK_CHARS) emit();
+    const newSection =
+      current !== undefined && piece.headings.join('\u0000') !== current.headings.join('\u0000');
+    if (
+      current &&
+      (current.size + piece.text.length > MAX_CHUNK_CHARS ||
+        (newSection && current.size >= MERGE_BELOW_CHARS))
+    )
+      emit();
     if (!current) {
       current = { headings: piece.headings, parts: [piece.text], size: piece.text.length };
     } else {

@@ -154,6 +154,13 @@ export class KnowledgeIndex {
         const doc = byDocument.get(source) as IndexedDocument;
         // Within a document, the passage that matches in both words and meaning is the one to quote.
         const passages = [...c.passages.values()].sort((a, b) => passageMatch(b) - passageMatch(a));
+        if (doc.kind === 'runbook') {
+          // A runbook answer quotes its remedy even when the question matched elsewhere (its symptoms):
+          // carry the rest of its chunks, in document order, after the ones that matched.
+          for (const i of this.chunksBySource.get(source) ?? []) {
+            if (!c.passages.has(i)) passages.push({ chunk: this.chunks[i] as Chunk });
+          }
+        }
         const fused = c.lexical + SEMANTIC_WEIGHT * Math.max(0, c.cosine) + (c.alert ? ALERT_NAME_BONUS : 0);
         const relevance = Math.max(...passages.map(passageStrength), c.alert ? 1 : 0);
         return {

@@ -11,6 +11,11 @@ const nlu = new RuleNlu(catalog, {
 
 /** The labelled corpus: every intent, terse and polite, with slang and typos rules can reasonably catch. */
 const LABELLED: Array<[string, Intent]> = [
+  // How-to questions about an engine's domain ask for the procedure: answered from runbooks and docs.
+  ['how do I replay dead letters for order.created?', 'troubleshoot'],
+  ['how can I see which alerts are firing in grafana?', 'troubleshoot'],
+  ['how do we reconcile the customer and inventory datasets?', 'troubleshoot'],
+  ['how do I find out why a saga is stuck?', 'troubleshoot'],
   ['hi', 'greeting'],
   ['hello', 'greeting'],
   ['hey there', 'greeting'],
