@@ -466,10 +466,10 @@ async function main(): Promise<void> {
     );
     console.log(`model load:  ${seconds(modelSeconds)}`);
     console.log(
-      `cold build:  ${(report.chunks / report.seconds).toFixed(1)} chunks/s, ${seconds(report.seconds)} (read + embed ${seconds(cold.embedSeconds)}, index + write ${seconds(cold.indexSeconds)}), ${report.embedded} embedded`,
+      `cold build:  ${(report.chunks / report.seconds).toFixed(1)} chunks/s, ${seconds(report.seconds)} (read + embed ${seconds(cold.embedSeconds)}, index + write ${seconds(cold.indexSeconds)}), ${report.embedded} texts embedded`,
     );
     console.log(
-      `incremental: ${edited} documents edited (${(EDIT_SHARE * 100).toFixed(0)}%) → ${warm.report.embedded} chunks re-embedded, ${warm.report.reused} reused, ${seconds(warm.report.seconds)} (read + embed ${seconds(warm.embedSeconds)}, index + write ${seconds(warm.indexSeconds)})`,
+      `incremental: ${edited} documents edited (${(EDIT_SHARE * 100).toFixed(0)}%) → ${warm.report.embedded} texts re-embedded, ${warm.report.reused} reused, ${seconds(warm.report.seconds)} (read + embed ${seconds(warm.embedSeconds)}, index + write ${seconds(warm.indexSeconds)})`,
     );
     console.log(
       `index load:  median ${ms(load, 0)} of ${LOADS} (min ${ms(Math.min(...loads), 0)}, max ${ms(Math.max(...loads), 0)}), ${mb(indexBytes)} on disk`,
