@@ -1,5 +1,5 @@
 /**
- * npm run bench:rag [-- --chunks 10000 --queries 300 --corpus <dir>]
+ * npm run bench:rag [-- --chunks 10000 --queries 300 --corpus <dir> --keep]
  *
  * Scale benchmark of the knowledge index. Generates a synthetic corpus of realistic ops Markdown (at least
  * --chunks chunks) by recombining the sections of this repo's knowledge/ and runbooks/ (and of any --corpus
@@ -381,7 +381,7 @@ async function timedBuild(
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(SCRIPT, { chunks: 'number', queries: 'number', corpus: 'strings' });
+  const args = parseArgs(SCRIPT, { chunks: 'number', queries: 'number', corpus: 'strings', keep: 'flag' });
   const targetChunks = Math.round(args.chunks ?? 10_000);
   const queryCount = Math.round(args.queries ?? 300);
   for (const dir of args.corpus) {
@@ -488,7 +488,9 @@ async function main(): Promise<void> {
       `target:      index load < ${TARGET_LOAD_MS / 1000} s → ${load < TARGET_LOAD_MS ? 'met' : 'NOT met'}`,
     );
   } finally {
-    tmp.remove();
+    // --keep leaves the generated corpus and index for inspection (e.g. `opsbot search --index <dir>/index`).
+    if (args.keep) console.log(`kept:        ${tmp.dir}`);
+    else tmp.remove();
   }
 }
 

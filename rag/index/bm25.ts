@@ -75,7 +75,10 @@ export class Bm25Index {
   search(query: string, limit: number, accept?: (doc: number) => boolean): Bm25Hit[] {
     const terms = [...new Set(tokenize(query))];
     const n = this.size;
-    const scores = new Map<number, { score: number; covered: number }>();
+    // Flat accumulators: a common term touches thousands of chunks, and objects per chunk cost more than the maths.
+    const scores = new Float64Array(n);
+    const covered = new Float64Array(n);
+    const touched: number[] = [];
     let idfMass = 0;
     for (const term of terms) {
       const list = this.data.postings[term];
@@ -95,15 +98,16 @@ export class Bm25Index {
           const norm = 1 - B[field] + (B[field] * (lengths[f] as number)) / (this.averages[f] as number);
           tf += (FIELD_WEIGHTS[field] * raw) / norm;
         }
-        const entry = scores.get(doc) ?? { score: 0, covered: 0 };
-        entry.score += (idf * tf) / (K1 + tf);
-        entry.covered += idf;
-        scores.set(doc, entry);
+        if (covered[doc] === 0) touched.push(doc);
+        scores[doc] = (scores[doc] as number) + (idf * tf) / (K1 + tf);
+        covered[doc] = (covered[doc] as number) + idf;
       }
     }
-    return [...scores]
-      .map(([doc, s]) => ({ doc, score: s.score, coverage: idfMass > 0 ? s.covered / idfMass : 0 }))
-      .sort((a, b) => b.score - a.score || a.doc - b.doc)
-      .slice(0, limit);
+    touched.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+    return touched.slice(0, limit).map((doc) => ({
+      doc,
+      score: scores[doc] as number,
+      coverage: idfMass > 0 ? (covered[doc] as number) / idfMass : 0,
+    }));
   }
 }

@@ -63,6 +63,11 @@ export interface SearchResult {
 /** A loaded index: chunks with their BM25F and HNSW structures, searched by fusing both. */
 export class KnowledgeIndex {
   private readonly chunksBySource = new Map<string, number[]>();
+  private readonly documentIndex = new Map<string, number>();
+  /** Chunk ordinal → document ordinal. */
+  private readonly documentOfChunk: Int32Array;
+  /** Lower-cased alert name → chunks of the documents that answer it. */
+  private readonly chunksByAlert = new Map<string, number[]>();
 
   constructor(
     readonly documents: readonly IndexedDocument[],
@@ -72,10 +77,19 @@ export class KnowledgeIndex {
     /** One lead vector per document, in `documents` order: few enough to compare exhaustively. */
     readonly leadVectors: readonly Float32Array[],
   ) {
+    documents.forEach((d, i) => this.documentIndex.set(d.source, i));
+    this.documentOfChunk = new Int32Array(chunks.length);
     chunks.forEach((c, i) => {
+      this.documentOfChunk[i] = this.documentIndex.get(c.source) ?? -1;
       const list = this.chunksBySource.get(c.source);
       if (list) list.push(i);
       else this.chunksBySource.set(c.source, [i]);
+      for (const alert of c.alerts) {
+        const key = alert.toLowerCase();
+        const hits = this.chunksByAlert.get(key);
+        if (hits) hits.push(i);
+        else this.chunksByAlert.set(key, [i]);
+      }
     });
   }
 
@@ -103,89 +117,84 @@ export class KnowledgeIndex {
     return this.semantic;
   }
 
+  /**
+   * Scores every document in flat arrays (lexical, semantic, alert name), keeps the best k, and only then
+   * assembles their passages: a query costs the same whether 10 or 2,000 documents had some signal.
+   */
   search(query: string, queryVector: Float32Array, options: SearchOptions): SearchResult[] {
     const accept = options.filter ? this.acceptor(options.filter) : undefined;
-    type Candidate = { lexical: number; cosine: number; alert: boolean; passages: Map<number, Passage> };
-    const candidates = new Map<string, Candidate>();
-    const candidate = (source: string): Candidate => {
-      let c = candidates.get(source);
-      if (!c) candidates.set(source, (c = { lexical: 0, cosine: 0, alert: false, passages: new Map() }));
-      return c;
-    };
-    const passage = (chunk: number): Passage => {
-      const passages = candidate((this.chunks[chunk] as Chunk).source).passages;
-      let p = passages.get(chunk);
-      if (!p) passages.set(chunk, (p = { chunk: this.chunks[chunk] as Chunk }));
-      return p;
-    };
+    const n = this.documents.length;
+    const lexical = new Float64Array(n);
+    const cosine = new Float64Array(n);
+    const alert = new Uint8Array(n);
+    const scored = new Map<number, Passage>();
 
     const lexicalHits = this.lexical.search(query, LEXICAL_CANDIDATES, accept);
     const bestLexical = lexicalHits[0]?.score ?? 0;
     for (const hit of lexicalHits) {
-      passage(hit.doc).coverage = hit.coverage;
-      const c = candidate((this.chunks[hit.doc] as Chunk).source);
-      c.lexical = Math.max(c.lexical, bestLexical > 0 ? hit.score / bestLexical : 0);
+      scored.set(hit.doc, { chunk: this.chunks[hit.doc] as Chunk, coverage: hit.coverage });
+      const d = this.documentOfChunk[hit.doc] as number;
+      if (bestLexical > 0) lexical[d] = Math.max(lexical[d] as number, hit.score / bestLexical);
     }
     for (const hit of this.semantic.search(queryVector, SEMANTIC_CANDIDATES, accept)) {
-      passage(hit.doc).similarity = hit.similarity;
-      const c = candidate((this.chunks[hit.doc] as Chunk).source);
-      c.cosine = Math.max(c.cosine, hit.similarity);
+      const p = scored.get(hit.doc);
+      if (p) p.similarity = hit.similarity;
+      else scored.set(hit.doc, { chunk: this.chunks[hit.doc] as Chunk, similarity: hit.similarity });
+      const d = this.documentOfChunk[hit.doc] as number;
+      cosine[d] = Math.max(cosine[d] as number, hit.similarity);
     }
-    this.documents.forEach((doc, i) => {
-      const first = this.chunksBySource.get(doc.source)?.[0];
-      if (first === undefined || (accept && !accept(first))) return;
-      const lead = dot(queryVector, this.leadVectors[i] as Float32Array);
-      const existing = candidates.get(doc.source);
-      if (existing) existing.cosine = Math.max(existing.cosine, lead);
-      else if (lead > 0) {
-        // A document found by its lead alone still needs a passage to quote: its opening chunk.
-        passage(first);
-        candidate(doc.source).cosine = lead;
+    for (const chunk of this.alertNameHits(query, accept)) alert[this.documentOfChunk[chunk] as number] = 1;
+
+    const fused = new Float64Array(n);
+    const eligible: number[] = [];
+    for (let d = 0; d < n; d++) {
+      const doc = this.documents[d] as IndexedDocument;
+      if (accept) {
+        const first = this.chunksBySource.get(doc.source)?.[0];
+        if (first === undefined || !accept(first)) continue;
       }
-    });
-    for (const chunk of this.alertNameHits(query, accept)) {
-      passage(chunk);
-      candidate((this.chunks[chunk] as Chunk).source).alert = true;
+      cosine[d] = Math.max(cosine[d] as number, dot(queryVector, this.leadVectors[d] as Float32Array));
+      fused[d] =
+        (lexical[d] as number) +
+        SEMANTIC_WEIGHT * Math.max(0, cosine[d] as number) +
+        (alert[d] ? ALERT_NAME_BONUS : 0);
+      if ((fused[d] as number) > 0) eligible.push(d);
     }
+    eligible.sort((x, y) => (fused[y] as number) - (fused[x] as number) || x - y);
 
     const bestPossible = 1 + SEMANTIC_WEIGHT;
-    const byDocument = new Map(this.documents.map((d) => [d.source, d]));
-    return [...candidates]
-      .map(([source, c]): SearchResult => {
-        const doc = byDocument.get(source) as IndexedDocument;
-        // Within a document, the passage that matches in both words and meaning is the one to quote.
-        const passages = [...c.passages.values()].sort((a, b) => passageMatch(b) - passageMatch(a));
-        if (doc.kind === 'runbook') {
-          // A runbook answer quotes its remedy even when the question matched elsewhere (its symptoms):
-          // carry the rest of its chunks, in document order, after the ones that matched.
-          for (const i of this.chunksBySource.get(source) ?? []) {
-            if (!c.passages.has(i)) passages.push({ chunk: this.chunks[i] as Chunk });
-          }
-        }
-        const fused = c.lexical + SEMANTIC_WEIGHT * Math.max(0, c.cosine) + (c.alert ? ALERT_NAME_BONUS : 0);
-        const relevance = Math.max(...passages.map(passageStrength), c.alert ? 1 : 0);
-        return {
-          source,
-          title: doc.title,
-          kind: doc.kind,
-          meta: doc.meta,
-          score: Math.min(1, fused / bestPossible),
-          relevance,
-          passages,
-        };
-      })
-      .sort((a, b) => b.score - a.score || b.relevance - a.relevance || a.source.localeCompare(b.source))
-      .slice(0, options.k);
+    return eligible.slice(0, options.k).map((d): SearchResult => {
+      const doc = this.documents[d] as IndexedDocument;
+      const own = this.chunksBySource.get(doc.source) ?? [];
+      // Within a document, the passage that matches in both words and meaning is the one to quote.
+      const passages = own
+        .map((i) => scored.get(i))
+        .filter((p): p is Passage => p !== undefined)
+        .sort((x, y) => passageMatch(y) - passageMatch(x));
+      // A runbook answer quotes its remedy even when the question matched elsewhere (its symptoms), and a
+      // document found by its lead alone still needs a passage: carry the other chunks in document order.
+      if (doc.kind === 'runbook' || passages.length === 0) {
+        for (const i of own) if (!scored.has(i)) passages.push({ chunk: this.chunks[i] as Chunk });
+      }
+      const relevance = Math.max(...passages.map(passageStrength), cosine[d] as number, alert[d] ? 1 : 0);
+      return {
+        source: doc.source,
+        title: doc.title,
+        kind: doc.kind,
+        meta: doc.meta,
+        score: Math.min(1, (fused[d] as number) / bestPossible),
+        relevance,
+        passages,
+      };
+    });
   }
 
   /** Chunks of documents whose front matter names an alert that appears verbatim in the query. */
-  private alertNameHits(query: string, accept?: (doc: number) => boolean): number[] {
-    const words = new Set(query.match(/[A-Za-z][A-Za-z0-9]+/g)?.map((w) => w.toLowerCase()) ?? []);
-    if (words.size === 0) return [];
+  private alertNameHits(query: string, accept?: (chunk: number) => boolean): number[] {
     const hits: number[] = [];
-    this.chunks.forEach((c, i) => {
-      if (c.alerts.some((a) => words.has(a.toLowerCase())) && (!accept || accept(i))) hits.push(i);
-    });
+    for (const word of new Set(query.match(/[A-Za-z][A-Za-z0-9]+/g)?.map((w) => w.toLowerCase()) ?? [])) {
+      for (const chunk of this.chunksByAlert.get(word) ?? []) if (!accept || accept(chunk)) hits.push(chunk);
+    }
     return hits;
   }
 
