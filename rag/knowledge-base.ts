@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ErrorCode, OpsbotError } from '../bot/core/errors';
 import { loadDocuments } from './documents/load-documents';
@@ -166,9 +165,4 @@ export class KnowledgeBase {
       this.queryVectors.delete(this.queryVectors.keys().next().value as string);
     return vector;
   }
-}
-
-/** Reads a file's bytes hash without parsing it: how `opsbot index status` tells what changed. */
-export function fileHash(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }

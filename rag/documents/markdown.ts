@@ -74,7 +74,7 @@ function cleanMarkdown(text: string): string {
 }
 
 /** Inline Markdown and HTML to plain text: `[text](url)` → text, `<summary>x</summary>` → x, `**a**` → a. */
-export function cleanInline(text: string): string {
+function cleanInline(text: string): string {
   return text
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
