@@ -9,6 +9,7 @@ import { readManifest } from '../../rag/index/index-files';
 import { KnowledgeBase } from '../../rag/knowledge-base';
 import { createEmbeddingProvider } from '../runtime';
 import { UsageError } from './exit';
+import { readJsonlField } from './jsonl-input';
 
 /** The configured knowledge folders and index, resolved against the configuration file's folder. */
 function configured() {
@@ -177,7 +178,7 @@ export function registerKnowledgeCommands(program: Command): void {
       ) => {
         if ((query === undefined) === (options.file === undefined))
           throw new UsageError('search needs a query or --file <queries.jsonl>, not both');
-        const queries = options.file ? readQueries(options.file) : [query as string];
+        const queries = options.file ? readJsonlField(options.file, 'query') : [query as string];
         const setup = configured();
         const dir = options.index ? path.resolve(options.index) : setup.indexDir;
         readManifest(dir); // a missing, corrupt or old index is refused before any model loads
@@ -208,29 +209,4 @@ export function registerKnowledgeCommands(program: Command): void {
         process.stdout.write(`${lines.join('\n')}\n`);
       },
     );
-}
-
-/** Every line is checked before any search runs, so bad input never leaves half an output behind. */
-function readQueries(file: string): string[] {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  const queries: string[] = [];
-  content.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      throw new UsageError(`${file} line ${i + 1}: not valid JSON`);
-    }
-    const q = (record as { query?: unknown } | null)?.query;
-    if (typeof q !== 'string' || q.trim() === '')
-      throw new UsageError(`${file} line ${i + 1}: needs a "query" string field`);
-    queries.push(q);
-  });
-  return queries;
 }
