@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../bot/core/package-root';
-import { chunkDocument } from '../rag/documents/chunker';
+import { chunkDocument, paragraphs } from '../rag/documents/chunker';
 import { loadDocuments, parseDocument } from '../rag/documents/load-documents';
 import type { SourceDocument } from '../rag/documents/source-document';
 import { UseLiteEmbeddingProvider } from '../rag/embeddings/use-lite-provider';
@@ -152,22 +152,6 @@ function fill(template: string, values: Record<string, string>): string {
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** Paragraphs of a section, split at blank lines outside fenced code. */
-function paragraphs(text: string): string[] {
-  const out: string[] = [];
-  let block: string[] = [];
-  let inFence = false;
-  for (const line of text.split('\n')) {
-    if (/^ {0,3}(```|~~~)/.test(line)) inFence = !inFence;
-    if (line.trim() === '' && !inFence) {
-      if (block.length > 0) out.push(block.join('\n'));
-      block = [];
-    } else block.push(line);
-  }
-  if (block.length > 0) out.push(block.join('\n'));
-  return out;
-}
 
 function gatherMaterial(folders: readonly string[]): Material {
   const documents: SourceDocument[] = folders.flatMap((f) => loadDocuments(f).documents);

@@ -68,21 +68,9 @@ export function chunkDocument(doc: SourceDocument): Chunk[] {
 
 function splitLongSection(section: Section): Section[] {
   if (section.text.length <= MAX_CHUNK_CHARS) return [section];
-  const blocks: string[] = [];
-  let block: string[] = [];
-  let inFence = false;
-  for (const line of section.text.split('\n')) {
-    if (/^ {0,3}(```|~~~)/.test(line)) inFence = !inFence;
-    if (line.trim() === '' && !inFence) {
-      if (block.length > 0) blocks.push(block.join('\n'));
-      block = [];
-    } else block.push(line);
-  }
-  if (block.length > 0) blocks.push(block.join('\n'));
-
   const out: Section[] = [];
   let text = '';
-  for (const b of blocks) {
+  for (const b of paragraphs(section.text)) {
     if (text !== '' && text.length + b.length > TARGET_CHUNK_CHARS) {
       out.push({ headings: section.headings, text });
       text = '';
@@ -90,5 +78,21 @@ function splitLongSection(section: Section): Section[] {
     text = text === '' ? b : `${text}\n\n${b}`;
   }
   if (text !== '') out.push({ headings: section.headings, text });
+  return out;
+}
+
+/** Paragraphs of a text, split at blank lines outside fenced code, so a code block is never cut. */
+export function paragraphs(text: string): string[] {
+  const out: string[] = [];
+  let block: string[] = [];
+  let inFence = false;
+  for (const line of text.split('\n')) {
+    if (/^ {0,3}(```|~~~)/.test(line)) inFence = !inFence;
+    if (line.trim() === '' && !inFence) {
+      if (block.length > 0) out.push(block.join('\n'));
+      block = [];
+    } else block.push(line);
+  }
+  if (block.length > 0) out.push(block.join('\n'));
   return out;
 }
