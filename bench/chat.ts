@@ -3,17 +3,10 @@
  * a generated config) with autocannon, over a mix of utterances, and prints latency percentiles and
  * throughput. Options: --duration <s> (20), --connections <n> (50).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import path from 'node:path';
-import { createServer } from 'node:net';
 import autocannon from 'autocannon';
-import { parse, stringify } from 'yaml';
-import { packageRoot } from '../bot/core/package-root';
+import { machineLine, parseArgs, percentile, startOpsbotServer } from './bench-support';
 
-const ROOT = packageRoot();
 const TARGET_P95_MS = 20;
 const TARGET_RPS = 1000;
 
@@ -35,63 +28,19 @@ const UTTERANCES = [
   'tell me a joke',
 ];
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    console.error(`bench:chat: --${name} must be a positive number`);
-    process.exit(2);
-  }
-  return value;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
 async function main(): Promise<void> {
-  const duration = arg('duration', 20);
-  const connections = arg('connections', 50);
-  const port = await freePort();
+  const args = parseArgs('bench:chat', { duration: 'number', connections: 'number' });
+  const duration = args.duration ?? 20;
+  const connections = args.connections ?? 50;
   const apiKey = randomBytes(24).toString('hex');
 
   // The demo config, plus an API key with operator rights so the mix exercises slots and confirmations.
-  const config = parse(readFileSync(path.join(ROOT, 'opsbot.config.yaml'), 'utf8'));
-  config.auth = { apiKeys: [{ id: 'bench', key: apiKey, user: { id: 'bench', name: 'bench' } }] };
-  config.policy.users['api:bench'] = ['operator'];
-  const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-bench-'));
-  writeFileSync(path.join(dir, 'opsbot.config.yaml'), stringify(config));
-
-  const server = spawn(
-    process.execPath,
-    [path.join(ROOT, 'bin', 'opsbot.js'), 'serve', '--port', String(port)],
-    {
-      env: { ...process.env, OPSBOT_CONFIG: path.join(dir, 'opsbot.config.yaml') },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startOpsbotServer((config) => {
+    config.auth = { apiKeys: [{ id: 'bench', key: apiKey, user: { id: 'bench', name: 'bench' } }] };
+    config.policy.users['api:bench'] = ['operator'];
+  });
+  const { url } = server;
   try {
-    for (let i = 0; ; i++) {
-      if (
-        await fetch(`${url}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 100) throw new Error('the server did not become ready in 10 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-
     let conversations = 0;
     const latencies: number[] = [];
     const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -127,9 +76,7 @@ async function main(): Promise<void> {
     console.log(
       `opsbot bench:chat — POST /api/chat, ${connections} connections, ${duration} s, ${UTTERANCES.length}-utterance mix`,
     );
-    console.log(
-      `machine:     ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`,
-    );
+    console.log(`machine:     ${machineLine()}`);
     console.log(
       `requests:    ${result.requests.total} (${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx)`,
     );
@@ -142,7 +89,7 @@ async function main(): Promise<void> {
     );
     if (result.errors > 0 || result.non2xx > 0) process.exitCode = 1;
   } finally {
-    server.kill('SIGTERM');
+    server.stop();
   }
 }
 

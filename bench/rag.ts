@@ -31,7 +31,7 @@ import {
   seconds,
   tempDir,
   usageError,
-} from './rag-support';
+} from './bench-support';
 
 const SCRIPT = 'bench:rag';
 const ROOT = packageRoot();

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, RequestError } from './core/errors';
 import type { Logger } from './core/logger';
-import type { InboundTurn, Reply } from './core/message';
+import type { Channel, InboundTurn, Reply } from './core/message';
 import { KeyedSerialQueue } from './core/keyed-serial-queue';
 import { NO_TURN_METRICS, type TurnMetrics } from './core/turn-metrics';
-import type { DialogueManager } from './dialogue/dialogue-manager';
+import type { DialogueManager, TurnOutcomeKind } from './dialogue/dialogue-manager';
 import { newSession, type SessionStore } from './dialogue/session';
 import type { NluResult } from './nlu/intents';
 
@@ -14,6 +14,8 @@ export const MAX_TEXT_CHARS = 4000;
 export interface TurnResult {
   reply: Reply;
   nlu: NluResult;
+  /** What the turn did; adapters use it to tell a refusal (keep the buttons) from an answer. */
+  outcome: TurnOutcomeKind;
   correlationId: string;
 }
 
@@ -36,7 +38,7 @@ export class Assistant {
   async handle(turn: InboundTurn, correlationId: string = randomUUID()): Promise<TurnResult> {
     validateText(turn);
     const started = performance.now();
-    const key = `${turn.channel}:${turn.conversationId}`;
+    const key = sessionKey(turn.channel, turn.conversationId);
 
     const outcome = await this.queue.run(key, async () => {
       const session = (await this.deps.sessions.get(key)) ?? newSession();
@@ -69,8 +71,17 @@ export class Assistant {
       },
       'turn handled',
     );
-    return { reply: outcome.reply, nlu: outcome.nlu, correlationId };
+    return { reply: outcome.reply, nlu: outcome.nlu, outcome: outcome.kind, correlationId };
   }
+
+  /** True while a conversation has state, e.g. a Slack thread opsbot has already been talking in. */
+  async knows(channel: Channel, conversationId: string): Promise<boolean> {
+    return (await this.deps.sessions.get(sessionKey(channel, conversationId))) !== undefined;
+  }
+}
+
+function sessionKey(channel: Channel, conversationId: string): string {
+  return `${channel}:${conversationId}`;
 }
 
 function validateText(turn: InboundTurn): void {

@@ -8,12 +8,17 @@ import { TransformersEmbeddingProvider } from '../rag/embeddings/transformers-pr
 import { UseLiteEmbeddingProvider } from '../rag/embeddings/use-lite-provider';
 import type { BuildReport } from '../rag/index/index-builder';
 import { KnowledgeBase } from '../rag/knowledge-base';
+import { closeRedisClient, createRedisClient } from '../adapters/redis/redis-client';
+import { RedisDedupStore } from '../adapters/redis/redis-dedup-store';
+import { RedisRecordStore } from '../adapters/redis/redis-record-store';
 import { RedisSessionStore } from '../adapters/redis/redis-session-store';
 import { Assistant } from './assistant';
 import { ServiceCatalog } from './config/catalog';
 import type { LoadedConfig } from './config/load';
 import type { OpsbotConfig } from './config/schema';
+import { MemoryDedupStore, type DedupStore } from './core/dedup-store';
 import type { Component } from './core/health';
+import { FileRecordStore, type RecordStore } from './core/record-store';
 import type { Logger } from './core/logger';
 import type { TurnMetrics } from './core/turn-metrics';
 import { DialogueManager } from './dialogue/dialogue-manager';
@@ -21,6 +26,7 @@ import { MemorySessionStore } from './dialogue/memory-session-store';
 import type { SessionStore } from './dialogue/session';
 import { INTENTS } from './nlu/intents';
 import { RuleNlu } from './nlu/rule-nlu';
+import { Notifier } from './notify/notifier';
 import { Policy } from './policy/policy';
 import {
   confirmSkill,
@@ -52,7 +58,15 @@ export interface Runtime {
   sessions: SessionStore;
   assistant: Assistant;
   components: readonly Component[];
+  /** Adds a part that starts after the runtime (a chat platform) to /readyz and "system status". */
+  addComponent(component: Component): void;
   knowledge: KnowledgeBase;
+  /** Deliveries already handled (platform retries, redelivered activities): memory, or Redis with REDIS_URL. */
+  dedup: DedupStore;
+  /** A named store of records that outlive the process: a JSON file under stateDir, or a Redis hash. */
+  records<T>(name: string): RecordStore<T>;
+  /** Posts replies unprompted to Slack, Teams or widget rooms; channel adapters register as they start. */
+  notifier: Notifier;
   /** Builds or refreshes the knowledge index from the configured sources when they changed. */
   refreshKnowledge(): Promise<BuildReport | undefined>;
   close(): Promise<void>;
@@ -67,9 +81,16 @@ export function createRuntime(
   const catalog = new ServiceCatalog(config);
   const policy = new Policy(config.policy);
   const sessions = createSessionStore(config);
+  // With Redis configured, the stores that several processes must share live there too.
+  const redis =
+    config.sessions.store === 'redis' && config.sessions.redisUrl
+      ? createRedisClient(config.sessions.redisUrl)
+      : undefined;
+  const dedup: DedupStore = redis ? new RedisDedupStore(redis) : new MemoryDedupStore();
   const nlu = new RuleNlu(catalog);
   // Paths in the configuration are relative to the file they are written in.
   const configDir = existsSync(loaded.file) ? path.dirname(loaded.file) : process.cwd();
+  const stateDir = path.resolve(configDir, config.stateDir);
   const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
   const knowledge = new KnowledgeBase(
     path.resolve(configDir, config.knowledge.indexDir),
@@ -165,9 +186,16 @@ export function createRuntime(
     sessions,
     assistant,
     components,
+    addComponent: (component) => void components.push(component),
     knowledge,
+    dedup,
+    records: <T>(name: string): RecordStore<T> =>
+      redis ? new RedisRecordStore<T>(redis, name) : new FileRecordStore<T>(stateDir, name),
+    notifier: new Notifier(config.notifications.targets),
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
-    close: () => sessions.close(),
+    async close() {
+      await Promise.all([sessions.close(), dedup.close(), redis ? closeRedisClient(redis) : undefined]);
+    },
   };
 }
 

@@ -1,10 +1,7 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { SessionState, SessionStore } from '../../bot/dialogue/session';
 import { ErrorCode, OpsbotError } from '../../bot/core/errors';
-
-/** Fails a turn fast instead of queueing it while Redis is away; the caller answers with a clear error. */
-const REDIS_COMMAND_TIMEOUT_MS = 1000;
-const REDIS_CONNECT_TIMEOUT_MS = 2000;
+import { closeRedisClient, createRedisClient } from './redis-client';
 
 /** Sessions in Redis, one JSON string per conversation with a TTL, shared by every opsbot process. */
 export class RedisSessionStore implements SessionStore {
@@ -16,15 +13,7 @@ export class RedisSessionStore implements SessionStore {
     private readonly ttlSeconds: number,
     private readonly keyPrefix = 'opsbot:session:',
   ) {
-    this.redis = new Redis(url, {
-      lazyConnect: false,
-      connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: true,
-    });
-    // ioredis reconnects by itself; without a listener an outage would crash the process with 'error'.
-    this.redis.on('error', () => {});
+    this.redis = createRedisClient(url);
   }
 
   async get(key: string): Promise<SessionState | undefined> {
@@ -45,9 +34,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    // QUIT lets pending writes finish; a client that is not connected would only queue it, so drop it instead.
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-    else this.redis.disconnect();
+    await closeRedisClient(this.redis);
   }
 
   private async call<T>(command: () => Promise<T>): Promise<T> {

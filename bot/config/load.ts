@@ -26,7 +26,29 @@ const ENV_OVERRIDES: Record<string, string[]> = {
   OPSBOT_LLM_BASE_URL: ['knowledge', 'llm', 'baseUrl'],
   OPSBOT_LLM_MODEL: ['knowledge', 'llm', 'model'],
   OPSBOT_LLM_API_KEY: ['knowledge', 'llm', 'apiKey'],
+  OPSBOT_STATE_DIR: ['stateDir'],
+  SLACK_SIGNING_SECRET: ['slack', 'signingSecret'],
+  SLACK_BOT_TOKEN: ['slack', 'botToken'],
+  SLACK_APP_TOKEN: ['slack', 'appToken'],
+  SLACK_SOCKET_MODE: ['slack', 'socketMode'],
+  SLACK_API_URL: ['slack', 'apiUrl'],
+  MICROSOFT_APP_ID: ['teams', 'appId'],
+  MICROSOFT_APP_PASSWORD: ['teams', 'appPassword'],
+  MICROSOFT_APP_TENANT_ID: ['teams', 'appTenantId'],
+  MICROSOFT_APP_TYPE: ['teams', 'appType'],
 };
+
+/** Secrets and ids that must stay strings even when they look like YAML numbers or booleans. */
+const STRING_OVERRIDES = new Set([
+  'OPSBOT_TOKEN_SECRET',
+  'OPSBOT_LLM_API_KEY',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'MICROSOFT_APP_ID',
+  'MICROSOFT_APP_PASSWORD',
+  'MICROSOFT_APP_TENANT_ID',
+]);
 
 export interface LoadedConfig {
   config: OpsbotConfig;
@@ -82,7 +104,7 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
     if (!target && name.startsWith('OPSBOT__'))
       target = name.slice('OPSBOT__'.length).split('__').map(camelCase);
     if (!target) continue;
-    setPath(raw, target, parseScalar(value));
+    setPath(raw, target, STRING_OVERRIDES.has(name) ? value : parseScalar(value));
     // A Redis URL in the environment is the switch to the Redis session store, as the README promises.
     if (name === 'REDIS_URL') setPath(raw, ['sessions', 'store'], 'redis');
   }
@@ -160,11 +182,43 @@ function crossFieldIssues(config: OpsbotConfig): string[] {
       if (!(role in roles)) issues.push(`policy.users.${user}.${i}: unknown role "${role}"`);
     });
   }
+  issues.push(...channelIssues(config));
   for (const field of ['anonymousRole', 'authenticatedRole'] as const) {
     if (!(config.policy[field] in roles))
       issues.push(`policy.${field}: unknown role "${config.policy[field]}"`);
   }
   return issues;
+}
+
+/** A half-configured channel fails at start-up, naming what is missing, rather than at the first message. */
+function channelIssues(config: OpsbotConfig): string[] {
+  const issues: string[] = [];
+  const { slack, teams } = config;
+  const slackTouched =
+    slack.signingSecret !== undefined || slack.botToken !== undefined || slack.appToken !== undefined;
+  if (slackTouched || slack.socketMode) {
+    if (!slack.botToken) issues.push('slack.botToken: is required to use Slack (set SLACK_BOT_TOKEN)');
+    if (slack.socketMode && !slack.appToken)
+      issues.push('slack.appToken: Socket Mode needs an app-level token (set SLACK_APP_TOKEN)');
+    if (!slack.socketMode && !slack.signingSecret)
+      issues.push('slack.signingSecret: is required to receive Slack requests (set SLACK_SIGNING_SECRET)');
+  }
+  if (teams.enabled && !teams.appId && !isLoopback(config.server.host)) {
+    issues.push(
+      `teams.enabled: without teams.appId (MICROSOFT_APP_ID) requests are not authenticated, which is only allowed on a loopback address, not ${config.server.host}`,
+    );
+  }
+  if (teams.appId && teams.appType !== 'UserAssignedMSI' && !teams.appPassword) {
+    issues.push('teams.appPassword: is required with teams.appId (set MICROSOFT_APP_PASSWORD)');
+  }
+  if (teams.appType === 'SingleTenant' && teams.appId && !teams.appTenantId) {
+    issues.push('teams.appTenantId: a SingleTenant app needs its tenant id (set MICROSOFT_APP_TENANT_ID)');
+  }
+  return issues;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function firstLine(err: unknown): string {

@@ -53,6 +53,57 @@ const apiKeySchema = z.strictObject({
   user: z.strictObject({ id: z.string().min(1), name: z.string().min(1) }),
 });
 
+/** Slack (bolt). HTTP mode needs the signing secret and bot token; Socket Mode the app and bot tokens. */
+const slackSchema = z.strictObject({
+  signingSecret: z.string().min(1).optional(),
+  botToken: z
+    .string()
+    .regex(/^xoxb-/, 'a bot token starts with xoxb-')
+    .optional(),
+  appToken: z
+    .string()
+    .regex(/^xapp-/, 'an app-level token starts with xapp-')
+    .optional(),
+  /** Connect out to Slack over a WebSocket instead of receiving HTTP requests at /slack/events. */
+  socketMode: z.boolean().default(false),
+  /** The Web API base URL, e.g. a local fake in tests; Slack's own when unset. */
+  apiUrl: httpUrl.optional(),
+  /** The slash command registered in the app manifest. */
+  slashCommand: z
+    .string()
+    .regex(/^\/[a-z0-9_-]{1,31}$/, 'looks like "/ops"')
+    .default('/ops'),
+  /** Who sees a slash command's answer: the whole channel (an on-call team works in the open) or only the caller. */
+  commandResponse: z.enum(['in_channel', 'ephemeral']).default('in_channel'),
+});
+
+/** Microsoft Teams (Bot Framework). With an app id every request's JWT is validated; without one, local use only. */
+const teamsSchema = z.strictObject({
+  /** Serve /api/messages anonymously (Bot Framework Emulator, tests); only allowed on a loopback address. */
+  enabled: z.boolean().default(false),
+  appId: z.string().min(1).optional(),
+  appPassword: z.string().min(1).optional(),
+  appTenantId: z.string().min(1).optional(),
+  appType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+});
+
+/** Named places engines post to: a Slack channel (or thread), a Teams conversation, a web widget room. */
+export const notifyTargetSchema = z.discriminatedUnion('channel', [
+  z.strictObject({
+    channel: z.literal('slack'),
+    conversation: z.string().regex(/^[CGD][A-Z0-9]+$/, 'a Slack channel id such as C0123ABCD'),
+    threadTs: z
+      .string()
+      .regex(/^\d+\.\d+$/, 'a message timestamp such as 1700000000.000100')
+      .optional(),
+  }),
+  z.strictObject({ channel: z.literal('teams'), conversation: z.string().min(1) }),
+  z.strictObject({
+    channel: z.literal('web'),
+    room: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore'),
+  }),
+]);
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -144,6 +195,15 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  slack: slackSchema.prefault({}),
+  teams: teamsSchema.prefault({}),
+  notifications: z
+    .strictObject({
+      targets: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), notifyTargetSchema).default({}),
+    })
+    .prefault({}),
+  /** Where embedded stores keep state that must survive a restart, relative to the configuration file's folder. */
+  stateDir: z.string().min(1).default('.opsbot/state'),
   environments: z.partialRecord(z.enum(ENVIRONMENTS), environmentSchema).default({
     production: { aliases: ['prod', 'prd'] },
     staging: { aliases: ['stage', 'stg'] },
@@ -155,3 +215,6 @@ export const configSchema = z.strictObject({
 
 export type OpsbotConfig = z.infer<typeof configSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type SlackConfig = z.infer<typeof slackSchema>;
+export type TeamsConfig = z.infer<typeof teamsSchema>;
+export type NotifyTarget = z.infer<typeof notifyTargetSchema>;

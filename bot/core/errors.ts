@@ -13,6 +13,10 @@ export enum ErrorCode {
   IndexMissing = 'index_missing',
   IndexCorrupt = 'index_corrupt',
   IndexVersionMismatch = 'index_version_mismatch',
+  Forbidden = 'forbidden',
+  NotifyTargetUnknown = 'notify_target_unknown',
+  ChannelNotConfigured = 'channel_not_configured',
+  ChannelDeliveryFailed = 'channel_delivery_failed',
   Internal = 'internal_error',
 }
 

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ErrorCode, RequestError } from '../core/errors';
+import { textReply } from '../core/message';
 import type { Logger } from '../core/logger';
 import { packageRoot } from '../core/package-root';
 import type { Runtime } from '../runtime';
 import { Authenticator, bearerCredential } from './authenticator';
+import type { ChannelAdapter } from './channel-adapter';
 import { parseChatRequest } from './chat-request';
 import { errorHandler, sendError } from './http-errors';
 import { readJsonBody } from './json-body';
+import { NOTIFY_PERMISSION, parseNotifyRequest } from './notify-request';
 import type { ServerMetrics } from './metrics';
 
 /** The request body limit the API promises: larger bodies get 413 before any of them is parsed. */
@@ -26,6 +29,8 @@ export interface AppDeps {
   authenticator: Authenticator;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Chat platforms (Slack, Teams) whose endpoints live on this app. */
+  channels?: readonly ChannelAdapter[];
 }
 
 declare module 'express-serve-static-core' {
@@ -34,7 +39,13 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function createApp({ runtime, authenticator, metrics, logger }: AppDeps): express.Express {
+export function createApp({
+  runtime,
+  authenticator,
+  metrics,
+  logger,
+  channels = [],
+}: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -72,6 +83,8 @@ export function createApp({ runtime, authenticator, metrics, logger }: AppDeps):
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  for (const channel of channels) if (channel.router) app.use(channel.router);
+
   app.post('/api/chat', async (req, res) => {
     const credential = bearerCredential(req.get('authorization'));
     const body = parseChatRequest(await readJsonBody(req, MAX_BODY_BYTES));
@@ -95,6 +108,19 @@ export function createApp({ runtime, authenticator, metrics, logger }: AppDeps):
     // Written directly rather than through res.json: this is the hot path and the body is plain JSON.
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.end(JSON.stringify({ reply: result.reply, nlu: result.nlu }));
+  });
+
+  app.post('/api/notify', async (req, res) => {
+    const user = authenticator.authenticate(bearerCredential(req.get('authorization')), 'notify');
+    const decision = runtime.policy.decide(user, NOTIFY_PERMISSION);
+    if (!decision.allowed) throw new RequestError(ErrorCode.Forbidden, decision.reason);
+    const request = parseNotifyRequest(await readJsonBody(req, MAX_BODY_BYTES));
+    const receipt = await runtime.notifier.notify(request.target, textReply(request.text));
+    logger.info(
+      { event: 'notify', user: user.id, target: receipt.channel, correlationId: req.correlationId },
+      'notification sent',
+    );
+    res.json({ receipt });
   });
 
   app.use(

@@ -7,11 +7,22 @@ import { ErrorCode, RequestError } from '../core/errors';
  * (declared and actual), and JSON syntax — each a coded error the HTTP layer turns into a 4xx.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const contentType = req.headers['content-type'] ?? '';
-  const [mediaType, ...params] = contentType.split(';').map((part) => part.trim().toLowerCase());
-  if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType ?? '')) {
+  const mediaType = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
     throw new RequestError(ErrorCode.UnsupportedMediaType, 'send the body as application/json');
   }
+  return parseJson(await readBodyText(req, limit));
+}
+
+/**
+ * Reads a request body of at most `limit` bytes as UTF-8 text, whatever its media type (Slack signs the raw
+ * form-encoded body, so it must be verified before it is parsed).
+ */
+export async function readBodyText(req: IncomingMessage, limit: number): Promise<string> {
+  const params = (req.headers['content-type'] ?? '')
+    .split(';')
+    .slice(1)
+    .map((p) => p.trim().toLowerCase());
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length);
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new RequestError(ErrorCode.UnsupportedMediaType, `unsupported charset ${charset}; send UTF-8`);
@@ -28,7 +39,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw tooLarge();
   }
 
-  const text = await new Promise<string>((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     // Plain events rather than `for await`: the stream's async iterator costs more than the rest of this reader.
     const chunks: Buffer[] = [];
     let size = 0;
@@ -47,6 +58,9 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     );
     req.on('error', reject);
   });
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

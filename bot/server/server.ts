@@ -1,10 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isLoopback } from '../config/load';
+import { ConfigError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { Runtime } from '../runtime';
 import { createApp } from './app';
 import { Authenticator } from './authenticator';
+import { createChannelAdapters } from './channels';
 import type { ServerMetrics } from './metrics';
+import { WebRooms } from './web-rooms';
 import { attachWebSocketChat } from './ws-chat';
 
 export interface RunningServer {
@@ -20,14 +24,25 @@ export async function startServer(
   deps: { metrics: ServerMetrics; logger: Logger },
   listen: { host: string; port: number },
 ): Promise<RunningServer> {
+  const { teams } = runtime.config;
+  // The configuration check covers server.host; `serve --host` can still move the bind address.
+  if (teams.enabled && !teams.appId && !isLoopback(listen.host)) {
+    throw new ConfigError(
+      `Teams without an app id is anonymous and only allowed on a loopback address, not ${listen.host}; set MICROSOFT_APP_ID`,
+    );
+  }
   const authenticator = new Authenticator(runtime.config.auth);
-  const app = createApp({ runtime, authenticator, ...deps });
+  const channels = createChannelAdapters(runtime, deps.logger);
+  for (const channel of channels) runtime.addComponent(channel.component);
+  const app = createApp({ runtime, authenticator, ...deps, channels });
   const server = createServer(app);
   // Slow or idle clients must not hold sockets forever.
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  const wss = attachWebSocketChat(server, { runtime, authenticator, ...deps });
+  const rooms = new WebRooms();
+  const wss = attachWebSocketChat(server, { runtime, authenticator, ...deps, rooms });
+  runtime.notifier.register(rooms);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -36,6 +51,10 @@ export async function startServer(
       resolve();
     });
   });
+  for (const channel of channels) {
+    await channel.start();
+    if (channel.sender) runtime.notifier.register(channel.sender);
+  }
   const { port } = server.address() as AddressInfo;
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   return {
@@ -43,6 +62,11 @@ export async function startServer(
     port,
     server,
     async close() {
+      runtime.notifier.unregister(rooms.channel);
+      for (const channel of channels) {
+        if (channel.sender) runtime.notifier.unregister(channel.sender.channel);
+        await channel.stop();
+      }
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolve) => {

@@ -11,6 +11,10 @@ import type { Authenticator } from './authenticator';
 import { CONVERSATION_ID } from './chat-request';
 import type { ServerMetrics } from './metrics';
 import { MAX_BODY_BYTES } from './app';
+import { ROOM_NAME, type WebRooms } from './web-rooms';
+
+/** Joining a notification room shows alerts and runbook progress, so it takes more than a guest's rights. */
+export const ROOM_PERMISSION = 'notifications.read';
 
 export const WS_PATH = '/ws';
 /** Connections that stop answering pings for this long are dropped, so dead tabs do not pile up. */
@@ -27,7 +31,13 @@ type ClientFrame =
  */
 export function attachWebSocketChat(
   server: Server,
-  deps: { runtime: Runtime; authenticator: Authenticator; metrics: ServerMetrics; logger: Logger },
+  deps: {
+    runtime: Runtime;
+    authenticator: Authenticator;
+    metrics: ServerMetrics;
+    logger: Logger;
+    rooms: WebRooms;
+  },
 ): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
 
@@ -36,16 +46,18 @@ export function attachWebSocketChat(
     if (url.pathname !== WS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     const conversation = url.searchParams.get('conversation') ?? randomUUID();
     if (!CONVERSATION_ID.test(conversation)) return rejectUpgrade(socket, 400, 'Bad Request');
+    const room = url.searchParams.get('room') ?? undefined;
+    if (room !== undefined && !ROOM_NAME.test(room)) return rejectUpgrade(socket, 400, 'Bad Request');
     let user: Principal;
     try {
       user = deps.authenticator.authenticate(url.searchParams.get('token') ?? undefined, conversation);
     } catch {
       return rejectUpgrade(socket, 401, 'Unauthorized');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, user, conversation));
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, user, conversation, room));
   });
 
-  function serve(ws: WebSocket, user: Principal, conversation: string): void {
+  function serve(ws: WebSocket, user: Principal, conversation: string, room: string | undefined): void {
     deps.metrics.wsConnections.inc();
     let alive = true;
     ws.on('pong', () => (alive = true));
@@ -57,11 +69,21 @@ export function attachWebSocketChat(
     ws.on('close', () => clearInterval(heartbeat));
     ws.on('error', (err) => deps.logger.warn({ err: err.message }, 'websocket error'));
 
+    const decision = room === undefined ? undefined : deps.runtime.policy.decide(user, ROOM_PERMISSION);
+    if (room !== undefined && decision?.allowed) deps.rooms.join(room, ws);
     send(ws, {
       type: 'welcome',
       conversationId: conversation,
       user: { name: user.name, roles: deps.runtime.policy.rolesFor(user) },
+      ...(room !== undefined && decision?.allowed ? { room } : {}),
     });
+    if (decision && !decision.allowed) {
+      // The chat itself still works; only the room is refused, and the widget says why.
+      send(ws, {
+        type: 'error',
+        error: { code: ErrorCode.Forbidden, message: `cannot join room ${room}: ${decision.reason}` },
+      });
+    }
 
     ws.on('message', async (data: RawData, isBinary: boolean) => {
       const frame = isBinary ? undefined : parseFrame(data.toString());

@@ -1,31 +1,9 @@
 import WebSocket from 'ws';
 import { signToken } from '../../bot/server/signed-token';
 import { closedPort, testConfig, testServer } from '../support/runtime';
+import { connectWs as connect } from '../support/ws-client';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
-
-/** A WebSocket client that queues frames so a test can await them in order. */
-async function connect(url: string): Promise<{ ws: WebSocket; next(): Promise<any>; close(): void }> {
-  const ws = new WebSocket(url);
-  const frames: any[] = [];
-  const waiters: ((frame: any) => void)[] = [];
-  ws.on('message', (data) => {
-    const frame = JSON.parse(data.toString());
-    const waiter = waiters.shift();
-    if (waiter) waiter(frame);
-    else frames.push(frame);
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return {
-    ws,
-    next: () =>
-      frames.length > 0 ? Promise.resolve(frames.shift()) : new Promise((resolve) => waiters.push(resolve)),
-    close: () => ws.close(),
-  };
-}
 
 describe('WebSocket chat at /ws', () => {
   let server: Awaited<ReturnType<typeof testServer>>;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { textReply } from '../../bot/core/message';
 import { signToken } from '../../bot/server/signed-token';
 import { loopbackHttpServer, testConfig, testServer } from '../support/runtime';
 
@@ -109,5 +110,33 @@ describeWithChromium('web chat widget in headless Chromium', () => {
       .waitFor();
     await page.close();
     await thirdParty.close();
+  });
+
+  it('shows a notification posted to the room the widget joined', async () => {
+    const page = await browser.newPage();
+    const token = signToken({ sub: 'vera', name: 'Vera', ttlSeconds: 600 }, SECRET);
+    const host = await loopbackHttpServer((res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(
+        `<!doctype html><title>War room</title><script src="${server.url}/widget.js" data-token="${token}" data-room="war-room" async></script>`,
+      );
+    }, '/');
+    await page.goto(host.url.replace('127.0.0.1', 'localhost'));
+    await page.locator('[data-testid="opsbot-launcher"]').click();
+    await page
+      .locator('[data-testid="opsbot-status"]')
+      .filter({ hasText: /^online$/ })
+      .waitFor();
+    const receipt = await server.runtime.notifier.notify(
+      { channel: 'web', room: 'war-room' },
+      textReply('CheckoutLatencyHigh is firing: p95 1.8 s'),
+    );
+    expect(receipt.delivered).toBe(1);
+    await page
+      .locator('[data-testid="opsbot-bot-message"]')
+      .filter({ hasText: 'CheckoutLatencyHigh is firing: p95 1.8 s' })
+      .waitFor();
+    await page.close();
+    await host.close();
   });
 });

@@ -26,6 +26,7 @@ export function testConfig(
   raw.log = { level: 'silent' };
   // Tests never read or build the developer's index: each runtime gets an empty folder of its own.
   raw.knowledge = { indexDir: mkdtempSync(path.join(tmpdir(), 'opsbot-test-index-')), autoBuild: false };
+  raw.stateDir = mkdtempSync(path.join(tmpdir(), 'opsbot-test-state-'));
   adjust(raw);
   return parseConfig(stringifyYaml(raw), 'test config', env);
 }

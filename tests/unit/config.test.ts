@@ -101,4 +101,65 @@ describe('configuration', () => {
       'cannot read configuration file /nonexistent/opsbot.yaml: ENOENT',
     );
   });
+
+  it('turns Slack and Teams on from their usual environment variables, keeping secrets as strings', () => {
+    const { config } = loadConfig({
+      OPSBOT_CONFIG: 'opsbot.config.yaml',
+      SLACK_SIGNING_SECRET: '12345',
+      SLACK_BOT_TOKEN: 'xoxb-1-2',
+      SLACK_API_URL: 'http://127.0.0.1:9/api/',
+      MICROSOFT_APP_ID: '00000000-0000-0000-0000-000000000001',
+      MICROSOFT_APP_PASSWORD: 'true',
+    });
+    expect(config.slack).toMatchObject({
+      signingSecret: '12345',
+      botToken: 'xoxb-1-2',
+      apiUrl: 'http://127.0.0.1:9/api/',
+      socketMode: false,
+      slashCommand: '/ops',
+    });
+    expect(config.teams).toMatchObject({
+      appId: '00000000-0000-0000-0000-000000000001',
+      appPassword: 'true',
+    });
+  });
+
+  it.each([
+    [
+      'a Slack bot token without a signing secret',
+      { SLACK_BOT_TOKEN: 'xoxb-1' },
+      /slack\.signingSecret: is required to receive Slack requests \(set SLACK_SIGNING_SECRET\)/,
+    ],
+    [
+      'Socket Mode without an app token',
+      { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SOCKET_MODE: 'true' },
+      /slack\.appToken: Socket Mode needs an app-level token/,
+    ],
+    ['a signing secret without a bot token', { SLACK_SIGNING_SECRET: 's' }, /slack\.botToken: is required/],
+    [
+      'a user token where the bot token goes',
+      { SLACK_BOT_TOKEN: 'xoxp-1' },
+      /slack\.botToken: a bot token starts with xoxb-/,
+    ],
+    [
+      'a Teams app id without its password',
+      { MICROSOFT_APP_ID: 'app' },
+      /teams\.appPassword: is required with teams\.appId/,
+    ],
+    [
+      'an anonymous Teams endpoint on a public address',
+      { OPSBOT__TEAMS__ENABLED: 'true', OPSBOT_HOST: '0.0.0.0' },
+      /teams\.enabled: without teams\.appId .* only allowed on a loopback address, not 0\.0\.0\.0/,
+    ],
+  ])('refuses %s', (_what, env, message) => {
+    expect(problems(() => {}, env)).toMatch(message);
+  });
+
+  it('refuses a notification target that names no real place', () => {
+    expect(
+      problems(
+        (r) => (r.notifications = { targets: { oncall: { channel: 'slack', conversation: 'general' } } }),
+      ),
+    ).toMatch(/notifications\.targets\.oncall\.conversation: a Slack channel id such as C0123ABCD/);
+  });
 });

@@ -10,11 +10,13 @@
  *                  "inline": render the chat into the element matched by data-target, filling it.
  *     data-target  CSS selector of the container for inline mode.
  *     data-title   panel title (default "opsbot").
+ *     data-room    a notification room to join (alerts, runbook progress); needs a token whose user holds
+ *                  notifications.read. Notifications appear as bot messages.
  *   The server origin is the origin of this script's src, not the host page. The UI lives in an open
  *   Shadow DOM on an <opsbot-widget> host element. In floating mode the socket opens on first open.
  *
  * PROTOCOL (JSON text frames)
- *   connect  ws(s)://<origin>/ws?conversation=<id>[&token=<token>]
+ *   connect  ws(s)://<origin>/ws?conversation=<id>[&token=<token>][&room=<room>]
  *            <id> = crypto.randomUUID(), kept in sessionStorage['opsbot.conversation'].
  *            Reconnects with exponential backoff, 0.5 s doubling to 10 s.
  *   client → server
@@ -23,6 +25,7 @@
  *   server → client
  *     {"type":"welcome","conversationId":"...","user":{"name":"...","roles":["guest"]}}
  *     {"type":"reply","inReplyTo":"<client id>","reply":{"text":"...","blocks":[...]}}
+ *     {"type":"notification","room":"...","reply":{"text":"...","blocks":[...]}}
  *     {"type":"error","inReplyTo":"<client id>"?,"error":{"code":"...","message":"..."}}
  *   blocks: section{text} · fields{fields[{label,value}]} · list{ordered?,items[]} · code{code,language?}
  *           buttons{buttons[{actionId,value,label,style?:"primary"|"danger"}]}
@@ -77,6 +80,7 @@
   const TOKEN = scriptEl.getAttribute('data-token') || '';
   const TITLE = scriptEl.getAttribute('data-title') || 'opsbot';
   const TARGET = scriptEl.getAttribute('data-target') || '';
+  const ROOM = scriptEl.getAttribute('data-room') || '';
   let mode =
     (scriptEl.getAttribute('data-mode') || 'floating').trim().toLowerCase() === 'inline'
       ? 'inline'
@@ -781,6 +785,7 @@ a.cit-title:hover { text-decoration: underline; }
       u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
       u.searchParams.set('conversation', conversation);
       if (TOKEN) u.searchParams.set('token', TOKEN);
+      if (ROOM) u.searchParams.set('room', ROOM);
       return u.href;
     }
 
@@ -873,6 +878,8 @@ a.cit-title:hover { text-decoration: underline; }
         whoEl.hidden = false;
       } else if (frame.type === 'reply') {
         settle(frame.inReplyTo);
+        addBot(frame.reply && typeof frame.reply === 'object' ? frame.reply : { text: '', blocks: [] });
+      } else if (frame.type === 'notification') {
         addBot(frame.reply && typeof frame.reply === 'object' ? frame.reply : { text: '', blocks: [] });
       } else if (frame.type === 'error') {
         settle(frame.inReplyTo);

@@ -1,7 +1,14 @@
-/** What bench/eval-rag.ts and bench/rag.ts share: argument parsing, the machine line, figures, progress. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** What the benches share: argument parsing, the machine line, figures, progress, an opsbot server process. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { packageRoot } from '../bot/core/package-root';
+
+/** How long a started server may take to answer /readyz. */
+const SERVER_READY_TIMEOUT_MS = 10_000;
 
 export type ArgKind = 'string' | 'strings' | 'number' | 'flag';
 export type ArgValues<S extends Record<string, ArgKind>> = {
@@ -150,4 +157,55 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The demo configuration as data: any section may be replaced; policy.users is there to add to. */
+export type ServerConfig = Record<string, unknown> & { policy: { users: Record<string, string[]> } };
+
+/**
+ * `opsbot serve` in a process of its own, as users run it, on the shipped demo configuration changed by
+ * `adjust`; resolves once /readyz answers. `nodeArgs` go to node itself (e.g. --cpu-prof).
+ */
+export async function startOpsbotServer(
+  adjust: (config: ServerConfig, dir: string) => void,
+  nodeArgs: string[] = [],
+): Promise<{ url: string; stop: () => void }> {
+  const root = packageRoot();
+  const config = parse(readFileSync(path.join(root, 'opsbot.config.yaml'), 'utf8')) as ServerConfig;
+  const { dir } = tempDir('opsbot-bench-');
+  adjust(config, dir);
+  writeFileSync(path.join(dir, 'opsbot.config.yaml'), stringify(config));
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(root, 'bin', 'opsbot.js'), 'serve', '--port', String(port)],
+    {
+      env: { ...process.env, OPSBOT_CONFIG: path.join(dir, 'opsbot.config.yaml') },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => server.kill('SIGTERM');
+  const deadline = performance.now() + SERVER_READY_TIMEOUT_MS;
+  while (
+    !(await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (performance.now() > deadline || server.exitCode !== null) {
+      stop();
+      throw new Error(`the server did not become ready in ${SERVER_READY_TIMEOUT_MS / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop };
 }

@@ -1,0 +1,18 @@
+import type Redis from 'ioredis';
+import type { DedupStore } from '../../bot/core/dedup-store';
+
+/** Dedup shared by every opsbot process: one key per delivery, claimed with SET NX and expiring on its own. */
+export class RedisDedupStore implements DedupStore {
+  readonly kind = 'redis';
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix = 'opsbot:dedup:',
+  ) {}
+
+  async claim(key: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(this.keyPrefix + key, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  async close(): Promise<void> {}
+}

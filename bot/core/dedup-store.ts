@@ -1,0 +1,42 @@
+/**
+ * Remembers which deliveries were already handled, so that a platform's retry (Slack resends an event it
+ * thinks was lost, Bot Framework redelivers an activity) is handled once.
+ */
+export interface DedupStore {
+  readonly kind: string;
+  /** True the first time `key` is claimed within `ttlSeconds`; false for every repeat until it expires. */
+  claim(key: string, ttlSeconds: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default. Limits, by design: it remembers within this process only (a retry that reaches
+ * another opsbot process, or arrives after a restart, is handled again) and at most `maxEntries` keys,
+ * oldest first out. Platforms retry within minutes, so that bound is generous; use Redis for several processes.
+ */
+export class MemoryDedupStore implements DedupStore {
+  readonly kind = 'memory';
+  private readonly expiries = new Map<string, number>();
+
+  constructor(
+    private readonly maxEntries = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async claim(key: string, ttlSeconds: number): Promise<boolean> {
+    const now = this.now();
+    const expiresAt = this.expiries.get(key);
+    if (expiresAt !== undefined && expiresAt > now) return false;
+    this.expiries.delete(key);
+    this.expiries.set(key, now + ttlSeconds * 1000);
+    if (this.expiries.size > this.maxEntries) {
+      const oldest = this.expiries.keys().next().value;
+      if (oldest !== undefined) this.expiries.delete(oldest);
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.expiries.clear();
+  }
+}

@@ -1,0 +1,72 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * A small keyed store of JSON records that must outlive the process: Teams conversation references (so
+ * opsbot can post into a conversation later), and similar bookkeeping of later engines.
+ */
+export interface RecordStore<T> {
+  readonly kind: string;
+  get(key: string): Promise<T | undefined>;
+  put(key: string, value: T): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(): Promise<{ key: string; value: T }[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: every record in memory, the whole set written to `<dir>/<name>.json` after each
+ * change (to a temporary file first, then renamed, so a crash never leaves half a file). Limits, by design:
+ * one process owns the file, and it suits hundreds to a few thousand records, not millions.
+ */
+export class FileRecordStore<T> implements RecordStore<T> {
+  readonly kind = 'file';
+  private readonly file: string;
+  private readonly records: Map<string, T>;
+
+  constructor(dir: string, name: string) {
+    this.file = path.join(dir, `${name}.json`);
+    this.records = new Map(Object.entries(readRecords<T>(this.file)));
+  }
+
+  async get(key: string): Promise<T | undefined> {
+    return this.records.get(key);
+  }
+
+  async put(key: string, value: T): Promise<void> {
+    this.records.set(key, value);
+    this.flush();
+  }
+
+  async delete(key: string): Promise<void> {
+    if (this.records.delete(key)) this.flush();
+  }
+
+  async list(): Promise<{ key: string; value: T }[]> {
+    return [...this.records].map(([key, value]) => ({ key, value }));
+  }
+
+  async close(): Promise<void> {}
+
+  private flush(): void {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.records), null, 1));
+    renameSync(temporary, this.file);
+  }
+}
+
+function readRecords<T>(file: string): Record<string, T> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file} is not a JSON object of records`);
+  }
+  return parsed as Record<string, T>;
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type Redis from 'ioredis';
+import { closeRedisClient, createRedisClient } from '../../adapters/redis/redis-client';
+import { RedisDedupStore } from '../../adapters/redis/redis-dedup-store';
+import { RedisRecordStore } from '../../adapters/redis/redis-record-store';
+import { MemoryDedupStore, type DedupStore } from '../../bot/core/dedup-store';
+import { FileRecordStore, type RecordStore } from '../../bot/core/record-store';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+let redis: Redis;
+beforeAll(() => (redis = createRedisClient(REDIS_URL)));
+afterAll(() => closeRedisClient(redis));
+
+/** The contract every dedup store keeps; run against each implementation. */
+function dedupContract(name: string, make: () => DedupStore) {
+  describe(`${name} dedup store contract`, () => {
+    it('lets a key be claimed once, and other keys independently', async () => {
+      const store = make();
+      const key = randomUUID();
+      expect(await store.claim(key, 60)).toBe(true);
+      expect(await store.claim(key, 60)).toBe(false);
+      expect(await store.claim(key, 60)).toBe(false);
+      expect(await store.claim(randomUUID(), 60)).toBe(true);
+    });
+
+    it('lets exactly one of many concurrent claims of a key win', async () => {
+      const store = make();
+      const key = randomUUID();
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(key, 60)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('forgets a key after its time to live', async () => {
+      const store = make();
+      const key = randomUUID();
+      expect(await store.claim(key, 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await store.claim(key, 1)).toBe(true);
+    });
+  });
+}
+
+dedupContract('memory', () => new MemoryDedupStore());
+dedupContract('redis', () => new RedisDedupStore(redis, `opsbot-test:${randomUUID()}:`));
+
+describe('memory dedup store limits', () => {
+  it('forgets the oldest key beyond its capacity', async () => {
+    const store = new MemoryDedupStore(2);
+    await store.claim('a', 60);
+    await store.claim('b', 60);
+    await store.claim('c', 60);
+    expect(await store.claim('a', 60)).toBe(true);
+    expect(await store.claim('c', 60)).toBe(false);
+  });
+});
+
+/** The contract every record store keeps; run against each implementation. */
+function recordContract(name: string, make: () => RecordStore<{ n: number; tags: string[] }>) {
+  describe(`${name} record store contract`, () => {
+    it('puts, gets, lists and deletes records', async () => {
+      const store = make();
+      expect(await store.get('a')).toBeUndefined();
+      await store.put('a', { n: 1, tags: ['x'] });
+      await store.put('b', { n: 2, tags: [] });
+      await store.put('a', { n: 3, tags: ['y'] });
+      expect(await store.get('a')).toEqual({ n: 3, tags: ['y'] });
+      expect((await store.list()).sort((p, q) => p.key.localeCompare(q.key))).toEqual([
+        { key: 'a', value: { n: 3, tags: ['y'] } },
+        { key: 'b', value: { n: 2, tags: [] } },
+      ]);
+      await store.delete('a');
+      expect(await store.get('a')).toBeUndefined();
+      expect(await store.list()).toEqual([{ key: 'b', value: { n: 2, tags: [] } }]);
+    });
+
+    it('keeps keys with any characters apart', async () => {
+      const store = make();
+      await store.put('19:abc@thread.tacv2;messageid=1', { n: 1, tags: [] });
+      await store.put('19:abc@thread.tacv2', { n: 2, tags: [] });
+      expect((await store.get('19:abc@thread.tacv2;messageid=1'))?.n).toBe(1);
+    });
+  });
+}
+
+recordContract('file', () => new FileRecordStore(mkdtempSync(path.join(tmpdir(), 'opsbot-records-')), 'r'));
+recordContract('redis', () => new RedisRecordStore(redis, 'r', `opsbot-test:${randomUUID()}:`));
+
+describe('file record store', () => {
+  it('survives a restart: a new store on the same folder reads what the last one wrote', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-records-'));
+    await new FileRecordStore(dir, 'refs').put('k', { ok: true });
+    expect(await new FileRecordStore(dir, 'refs').get('k')).toEqual({ ok: true });
+    expect(JSON.parse(readFileSync(path.join(dir, 'refs.json'), 'utf8'))).toEqual({ k: { ok: true } });
+  });
+
+  it('refuses to start on a file that is not a JSON object, rather than overwrite it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-records-'));
+    writeFileSync(path.join(dir, 'refs.json'), '[1,2]');
+    expect(() => new FileRecordStore(dir, 'refs')).toThrow(/not a JSON object of records/);
+  });
+});
