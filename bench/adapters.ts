@@ -4,16 +4,24 @@
  * Local stand-ins for Slack's Web API / response_url and for the Bot Connector receive the replies, so each
  * request is timed from the moment it is sent until its reply arrives. Prints, for each surface, the ack
  * (HTTP response) and reply latency percentiles at the given concurrency.
- * Options: --duration <s per phase> (10), --concurrency <n> (50), --profile <dir> (write the server's CPU
- * profile there, to see where its time goes).
+ * Options: --duration <s per phase> (10), --concurrency <n> (50), --surface slack-command | slack-mention |
+ * teams (one only), --profile <dir> (write the server's CPU profile there, to see where its time goes).
  */
 import { createHmac } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { machineLine, parseArgs, percentile, startOpsbotServer } from './bench-support';
+import {
+  machineLine,
+  parseArgs,
+  percentile,
+  processCpuMs,
+  startOpsbotServer,
+  usageError,
+} from './bench-support';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
+const SURFACES = ['slack-command', 'slack-mention', 'teams'];
 const TARGET_ACK_P99_MS = 100;
 const TARGET_REPLY_P95_MS = 50;
 /** A reply that has not arrived by then counts as a failure rather than stalling the run. */
@@ -136,7 +144,15 @@ async function runPhase(phase: Phase, concurrency: number, seconds: number) {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs('bench:adapters', { duration: 'number', concurrency: 'number', profile: 'string' });
+  const args = parseArgs('bench:adapters', {
+    duration: 'number',
+    concurrency: 'number',
+    profile: 'string',
+    surface: 'string',
+  });
+  if (args.surface !== undefined && !SURFACES.includes(args.surface)) {
+    usageError('bench:adapters', `--surface must be one of ${SURFACES.join(', ')}`);
+  }
   const seconds = args.duration ?? 10;
   const concurrency = args.concurrency ?? 50;
   const board = new ReplyBoard();
@@ -261,10 +277,14 @@ async function main(): Promise<void> {
     console.log(`machine: ${machineLine()}; opsbot in its own process`);
     const fmt = (ms: number) => `${ms.toFixed(2)} ms`.padStart(9);
     let allMet = true;
-    for (const phase of [slashCommand, appMention, teamsMessage]) {
+    const phases = { 'slack-command': slashCommand, 'slack-mention': appMention, teams: teamsMessage };
+    for (const [surface, phase] of Object.entries(phases)) {
+      if (args.surface !== undefined && surface !== args.surface) continue;
       // A short warm-up so JIT and connection set-up are not measured.
       await runPhase(phase, concurrency, 1);
+      const cpuBefore = processCpuMs(server.pid);
       const r = await runPhase(phase, concurrency, seconds);
+      const cpuPerRequest = (processCpuMs(server.pid) - cpuBefore) / (r.acks.length + r.failures);
       const ackP99 = percentile(r.acks, 99);
       const replyP95 = percentile(r.replies, 95);
       const slash = phase === slashCommand;
@@ -273,7 +293,7 @@ async function main(): Promise<void> {
       allMet &&= met;
       console.log(`\n${phase.name}`);
       console.log(
-        `  requests  ${r.acks.length} (${(r.acks.length / r.seconds).toFixed(0)}/s), ${r.failures} failed`,
+        `  requests  ${r.acks.length} (${(r.acks.length / r.seconds).toFixed(0)}/s), ${r.failures} failed; opsbot used ${cpuPerRequest.toFixed(2)} ms of CPU per request`,
       );
       console.log(
         `  ack       p50 ${fmt(percentile(r.acks, 50))}  p95 ${fmt(percentile(r.acks, 95))}  p99 ${fmt(ackP99)}`,

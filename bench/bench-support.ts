@@ -177,7 +177,7 @@ export type ServerConfig = Record<string, unknown> & { policy: { users: Record<s
 export async function startOpsbotServer(
   adjust: (config: ServerConfig, dir: string) => void,
   nodeArgs: string[] = [],
-): Promise<{ url: string; stop: () => void }> {
+): Promise<{ url: string; pid: number; stop: () => void }> {
   const root = packageRoot();
   const config = parse(readFileSync(path.join(root, 'opsbot.config.yaml'), 'utf8')) as ServerConfig;
   const { dir } = tempDir('opsbot-bench-');
@@ -207,5 +207,16 @@ export async function startOpsbotServer(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop };
+  return { url, pid: server.pid ?? 0, stop };
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in milliseconds; Linux only, else NaN. */
+export function processCpuMs(pid: number): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name, in clock ticks (100 Hz).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }

@@ -33,19 +33,23 @@ export function createKeepAliveFetch(): typeof fetch {
     if (payload) headers.set('content-length', String(payload.length));
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
 
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const [res, bodyBytes] = await new Promise<[IncomingMessage, Buffer]>((resolve, reject) => {
       const req = send(url, {
         method: init?.method ?? 'GET',
         headers: Object.fromEntries(headers),
         agent: agents[url.protocol as 'http:' | 'https:'],
         signal: init?.signal ?? undefined,
       });
-      req.once('response', resolve);
       req.once('error', reject);
+      req.once('response', (response: IncomingMessage) => {
+        // Plain events rather than `for await`: the stream's async iterator costs more than the request.
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.once('end', () => resolve([response, Buffer.concat(chunks)]));
+        response.once('error', reject);
+      });
       req.end(payload);
     });
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
     const responseHeaders = new Headers();
     for (const [name, value] of Object.entries(res.headers)) {
       if (Array.isArray(value)) value.forEach((v) => responseHeaders.append(name, v));
@@ -54,7 +58,7 @@ export function createKeepAliveFetch(): typeof fetch {
     const status = res.statusCode ?? 502;
     // A Response with status 204 or 304 must not have a body.
     const noBody = status === 204 || status === 304 || init?.method === 'HEAD';
-    return new Response(noBody ? null : Buffer.concat(chunks), {
+    return new Response(noBody ? null : bodyBytes, {
       status,
       statusText: res.statusMessage,
       headers: responseHeaders,
