@@ -24,6 +24,7 @@ import {
   renderForTeams,
   type AdaptiveCard,
 } from './adaptive-card';
+import { cacheConnectorClients } from './connector-client-cache';
 import { ConversationReferences } from './conversation-references';
 
 /**
@@ -48,12 +49,14 @@ type StoredReference = Partial<ConversationReference>;
  */
 export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger: Logger): ChannelAdapter {
   const appId = config.appId ?? '';
-  const authentication = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: appId,
-    MicrosoftAppPassword: config.appPassword,
-    MicrosoftAppTenantId: config.appTenantId,
-    MicrosoftAppType: config.appType,
-  });
+  const authentication = cacheConnectorClients(
+    new ConfigurationBotFrameworkAuthentication({
+      MicrosoftAppId: appId,
+      MicrosoftAppPassword: config.appPassword,
+      MicrosoftAppTenantId: config.appTenantId,
+      MicrosoftAppType: config.appType,
+    }),
+  );
   const adapter = new CloudAdapter(authentication);
   const references = new ConversationReferences(runtime.records<StoredReference>('teams-conversations'));
   // Without an app id botbuilder accepts anything; with one, every activity that reaches a turn carried a valid JWT.
