@@ -26,6 +26,11 @@ import { MemorySessionStore } from './dialogue/memory-session-store';
 import type { SessionStore } from './dialogue/session';
 import { INTENTS } from './nlu/intents';
 import { RuleNlu } from './nlu/rule-nlu';
+import { runbookLexicon } from './nlu/runbook-lexicon';
+import { HybridNlu } from './nlu/hybrid-nlu';
+import { IntentClassifier } from './nlu/classifier/intent-classifier';
+import { INTENT_MODEL_FILE, INTENT_MODEL_NAME } from './nlu/classifier/intent-model';
+import { ModelRegistry } from '../engines/predictors/model-registry';
 import { Notifier } from './notify/notifier';
 import { Policy } from './policy/policy';
 import {
@@ -87,14 +92,32 @@ export function createRuntime(
       ? createRedisClient(config.sessions.redisUrl)
       : undefined;
   const dedup: DedupStore = redis ? new RedisDedupStore(redis) : new MemoryDedupStore();
-  const nlu = new RuleNlu(catalog);
   // Paths in the configuration are relative to the file they are written in.
   const configDir = existsSync(loaded.file) ? path.dirname(loaded.file) : process.cwd();
-  const stateDir = path.resolve(configDir, config.stateDir);
+  const embeddings = createEmbeddingProvider(config, configDir);
   const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
+  const rules = new RuleNlu(catalog, runbookLexicon(knowledgeSources));
+  const predictors =
+    config.nlu.engine === 'hybrid'
+      ? new ModelRegistry(
+          config.nlu.modelsDir
+            ? path.resolve(configDir, config.nlu.modelsDir)
+            : path.dirname(INTENT_MODEL_FILE),
+          { logger: deps.logger },
+        )
+      : undefined;
+  const nlu = predictors
+    ? new HybridNlu(
+        rules,
+        new IntentClassifier(embeddings, () => predictors.get(INTENT_MODEL_NAME, 'classification')),
+        deps.logger,
+      )
+    : rules;
+  const predictorsLoaded = predictors?.loadAll();
+  const stateDir = path.resolve(configDir, config.stateDir);
   const knowledge = new KnowledgeBase(
     path.resolve(configDir, config.knowledge.indexDir),
-    createEmbeddingProvider(config, configDir),
+    embeddings,
     deps.logger,
   ).load();
 
@@ -115,8 +138,14 @@ export function createRuntime(
     {
       name: 'nlu',
       requiredForReadiness: true,
-      check: async () => ({ state: 'ok', detail: `rules and lexicons, ${INTENTS.length} intents` }),
+      check: async () => ({
+        state: 'ok',
+        detail: predictors
+          ? `hybrid: rules where exact, ${INTENT_MODEL_NAME} classifier (${embeddings.id}) for the rest, ${INTENTS.length} intents`
+          : `rules and lexicons, ${INTENTS.length} intents`,
+      }),
     },
+    ...(predictors ? [predictors.component()] : []),
     {
       name: 'knowledge index (RAG)',
       requiredForReadiness: false,
@@ -194,7 +223,13 @@ export function createRuntime(
     notifier: new Notifier(config.notifications.targets),
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     async close() {
-      await Promise.all([sessions.close(), dedup.close(), redis ? closeRedisClient(redis) : undefined]);
+      await predictorsLoaded?.catch(() => {});
+      await Promise.all([
+        sessions.close(),
+        dedup.close(),
+        redis ? closeRedisClient(redis) : undefined,
+        predictors?.close(),
+      ]);
     },
   };
 }

@@ -121,9 +121,9 @@ program
   .argument('[text]', 'the text to analyse')
   .option('--file <in.jsonl>', 'analyse every line of a JSONL file with a "text" field, in order')
   .option('--json', 'print {"text","intent","confidence","entities"} per input as JSON')
-  .action((text: string | undefined, options: { file?: string; json?: boolean }) => {
+  .action(async (text: string | undefined, options: { file?: string; json?: boolean }) => {
     const nlu = new RuleNlu(new ServiceCatalog(loadConfig().config));
-    process.stdout.write(`${runNluCommand(nlu, text, options)}\n`);
+    process.stdout.write(`${await runNluCommand(nlu, text, options)}\n`);
   });
 
 program

@@ -3,19 +3,22 @@ import { UsageError } from './exit';
 import { readJsonlField } from './jsonl-input';
 
 /** `opsbot nlu "<text>" [--json]` and `opsbot nlu --file in.jsonl --json`. */
-export function runNluCommand(
+export async function runNluCommand(
   nlu: NluEngine,
   text: string | undefined,
   options: { file?: string; json?: boolean },
-): string {
+): Promise<string> {
   if (text !== undefined && options.file) throw new UsageError('give either text or --file, not both');
-  if (options.file)
-    return readJsonlField(options.file, 'text')
-      .map((t) => format(nlu.parse(t), options.json))
-      .join('\n');
+  if (options.file) {
+    const lines: string[] = [];
+    // One at a time, in input order: the output is read line by line against the input.
+    for (const t of readJsonlField(options.file, 'text'))
+      lines.push(format(await nlu.parse(t), options.json));
+    return lines.join('\n');
+  }
   if (text === undefined || text.trim() === '')
     throw new UsageError('nlu needs the text to analyse, or --file <in.jsonl>');
-  return format(nlu.parse(text), options.json);
+  return format(await nlu.parse(text), options.json);
 }
 
 function format(result: NluResult, json: boolean | undefined): string {

@@ -195,6 +195,17 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  nlu: z
+    .strictObject({
+      /**
+       * "rules": cue rules and lexicons only, sub-millisecond. "hybrid": rules where they are exact, the
+       * learned intent classifier (sentence embedding + ONNX) for the rest, about one embedding per unsure turn.
+       */
+      engine: z.enum(['rules', 'hybrid']).default('rules'),
+      /** Folder of the predictor models (intent.onnx + intent.json); the package's own models/ when unset. */
+      modelsDir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   slack: slackSchema.prefault({}),
   teams: teamsSchema.prefault({}),
   notifications: z

@@ -30,6 +30,9 @@ const ENTITY_WORDS: Record<EntityType, string> = {
   runbook: 'a runbook id',
   alertname: 'an alert name such as KubePodCrashLooping',
   event_type: 'an event type such as order.created',
+  time_range: 'a time such as "until tomorrow 9am" or "since 14:00"',
+  order_id: 'an order id such as order-55102',
+  customer_id: 'a customer id such as cus_9KQ2',
 };
 
 export type TurnOutcomeKind = 'answered' | 'asked_slot' | 'asked_confirmation' | 'cancelled' | 'refused';
@@ -63,7 +66,7 @@ export class DialogueManager {
   }
 
   async respond(turn: InboundTurn, session: SessionState): Promise<TurnOutcome> {
-    const nlu = this.understand(turn);
+    const nlu = await this.understand(turn);
     const state: SessionState = { ...session, turns: session.turns + 1 };
     const turnCtx = new TurnContext(turn, nlu, state);
 
@@ -93,7 +96,7 @@ export class DialogueManager {
   }
 
   /** Button clicks arrive as actions: the confirmation buttons map to confirm/deny, others carry an utterance. */
-  private understand(turn: InboundTurn): NluResult {
+  private async understand(turn: InboundTurn): Promise<NluResult> {
     const action = turn.action;
     if (action?.actionId === CONFIRM_ACTION_ID || action?.actionId === DENY_ACTION_ID) {
       const intent: Intent = action.actionId === CONFIRM_ACTION_ID ? 'confirm' : 'deny';

@@ -1,4 +1,5 @@
 import type { ServiceCatalog } from '../config/catalog';
+import { findTimeRanges } from './time-ranges';
 import { findDurations } from './durations';
 import type { Entity, EntityType } from './intents';
 import { LexiconMatcher } from './lexicon-matcher';
@@ -14,14 +15,25 @@ export interface EntityLexiconOptions {
 /** When two candidate spans overlap the longer wins; on equal length, the earlier type in this list. */
 const TYPE_PRIORITY: readonly EntityType[] = [
   'saga_id',
+  'order_id',
+  'customer_id',
   'runbook',
   'event_type',
   'alertname',
   'duration',
+  'time_range',
   'replicas',
   'service',
   'environment',
 ];
+
+/** "ord-88213", "ORD-12077", "order-90876", "#55102": the prefix is part of the id as written. */
+const ORDER_ID_TOKEN = /(?<![\w-])(?:ord(?:er)?-|#)(\d{3,})(?![\w-])/gi;
+/** "order 40311", "order no. 4410": only the number is the id; the word "order" is not the orders service. */
+const ORDER_WORD_ID = /\b(order)\s+(?:id\s+|no\.?\s+|number\s+)?(\d{3,})\b/dgi;
+/** "cus_9KQ2" (ids are case-sensitive after the prefix) and "customer 4411". */
+const CUSTOMER_ID_TOKEN = /(?<![\w-])cus_([0-9A-Za-z]+)(?![\w-])/gi;
+const CUSTOMER_WORD_ID = /\b(customer)\s+(?:id\s+)?(\d{3,})\b/dgi;
 
 const UUID = /(?<![\w-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])/gi;
 const SAGA_NUMBER = /(?<![\w-])saga-\d+(?![\w-])/gi;
@@ -214,8 +226,31 @@ export class EntityExtractor {
       add('event_type', match[0], match.index, end(match));
     }
     for (const span of findDurations(text)) add('duration', span.seconds, span.start, span.end);
+    for (const span of findTimeRanges(text)) add('time_range', span.value, span.start, span.end);
+    const idWords: { start: number; end: number }[] = [];
+    for (const match of matchesOf(ORDER_ID_TOKEN, text)) {
+      add('order_id', `order-${match[1]}`, match.index, end(match));
+    }
+    for (const match of matchesOf(CUSTOMER_ID_TOKEN, text)) {
+      add('customer_id', `cus_${match[1]}`, match.index, end(match));
+    }
+    for (const [pattern, type, prefix] of [
+      [ORDER_WORD_ID, 'order_id', 'order-'],
+      [CUSTOMER_WORD_ID, 'customer_id', 'cus_'],
+    ] as const) {
+      for (const match of matchesOf(pattern, text)) {
+        const [wordStart, wordEnd] = match.indices?.[1] ?? [0, 0];
+        const [idStart, idEnd] = match.indices?.[2] ?? [0, 0];
+        add(type, `${prefix}${match[2]}`, idStart, idEnd);
+        idWords.push({ start: wordStart, end: wordEnd });
+      }
+    }
     const services = this.services.find(lower, strict);
-    for (const mention of services) add('service', mention.value, mention.start, mention.end);
+    for (const mention of services) {
+      // "order 40311" names an order, not the orders service.
+      if (idWords.some((w) => w.start === mention.start && w.end === mention.end)) continue;
+      add('service', mention.value, mention.start, mention.end);
+    }
     const environments = this.environments.find(lower, strict);
     for (const mention of environments) add('environment', mention.value, mention.start, mention.end);
     if (SCALE_CONTEXT.test(text) || !strict) this.addScaleTargets(text, candidates, add);

@@ -32,12 +32,18 @@ export const ENTITY_TYPES = [
   'runbook',
   'alertname',
   'event_type',
+  'time_range',
+  'order_id',
+  'customer_id',
 ] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
 
 export interface Entity {
   type: EntityType;
-  /** Normalised value: catalog service name, canonical environment, integer replicas, whole seconds, … */
+  /**
+   * Normalised value: catalog service name, canonical environment, integer replicas, whole seconds, an ISO
+   * start (and "/end") for a time range, "order-<digits>" and "cus_<id>" for order and customer ids, …
+   */
   value: string | number;
   /** The span of the input that produced it. */
   text: string;
@@ -53,9 +59,12 @@ export interface NluResult {
   entities: Entity[];
 }
 
-/** The port the dialogue depends on; the rule engine implements it now, a learned classifier later. */
+/**
+ * The port the dialogue depends on. The rule engine answers at once; the hybrid engine awaits a sentence
+ * embedding when rules are not sure, so callers always await.
+ */
 export interface NluEngine {
-  parse(text: string): NluResult;
+  parse(text: string): NluResult | Promise<NluResult>;
   /** Reads one entity of a known type from a bare answer ("5", "prod", "2h") when the dialogue asked for it. */
   extractSlot(type: EntityType, text: string): Entity | undefined;
 }

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
+import { tensorValue } from '../../engines/predictors/onnx-graph';
 
 /**
  * A BERT-shaped model small enough to build in a test: a WordPiece tokenizer over a few dozen on-call words
@@ -206,13 +207,4 @@ function embeddingLookupModel(): onnx.IModelProto {
       ],
     },
   };
-}
-
-function tensorValue(
-  name: string,
-  elemType: onnx.TensorProto.DataType,
-  shape: (string | number)[],
-): onnx.IValueInfoProto {
-  const dim = shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
-  return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }

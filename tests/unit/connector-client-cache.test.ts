@@ -18,7 +18,7 @@ describe('Teams connector client cache', () => {
     expect(again).toBe(first);
     expect(otherUrl).not.toBe(first);
     expect(otherAudience).not.toBe(first);
-    expect(first.baseUri).toBe('http://127.0.0.1:1');
+    expect((first as any).baseUri).toBe('http://127.0.0.1:1');
   });
 
   it('keeps clients apart from an uncached authentication (the cache is per adapter)', async () => {

@@ -1,0 +1,69 @@
+/**
+ * npm run train:nlu — retrains the intent classifier from bot/nlu/data/train.jsonl, scores it on the
+ * held-out test.jsonl (which it never trains on), and writes models/intent.onnx with its model card
+ * models/intent.json (data hash, metrics, date). Options: --out <dir> (default: the package's models/).
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { UseLiteEmbeddingProvider } from '../../rag/embeddings/use-lite-provider';
+import { featureRow } from '../nlu/classifier/features';
+import { classify, INTENT_MODEL_FILE, trainIntentModel } from '../nlu/classifier/intent-model';
+import { loadLabelledUtterances, NLU_DATA_DIR } from '../nlu/data/labelled-utterances';
+import { scoreIntents } from '../nlu/evaluation';
+import { INTENTS } from '../nlu/intents';
+
+async function main(): Promise<void> {
+  const outAt = process.argv.indexOf('--out');
+  const out = outAt >= 0 ? path.resolve(process.argv[outAt + 1] ?? '') : path.dirname(INTENT_MODEL_FILE);
+  const trainFile = path.join(NLU_DATA_DIR, 'train.jsonl');
+  const train = loadLabelledUtterances(trainFile);
+  const test = loadLabelledUtterances(path.join(NLU_DATA_DIR, 'test.jsonl'));
+  const embeddings = new UseLiteEmbeddingProvider();
+
+  const started = performance.now();
+  const trained = await trainIntentModel(train, embeddings, { dataText: readFileSync(trainFile, 'utf8') });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const testEmbeddings = await embeddings.embed(test.map((u) => u.text));
+  const predicted = testEmbeddings.map(
+    (embedding, i) =>
+      classify(trained.model, featureRow(embedding, (test[i] as { text: string }).text)).intent,
+  );
+  const scores = scoreIntents(
+    INTENTS,
+    test.map((u) => u.intent),
+    predicted,
+  );
+  trained.card.metrics = {
+    test_accuracy: round(scores.accuracy),
+    test_macro_f1: round(scores.macroF1),
+    train_utterances: train.length,
+    test_utterances: test.length,
+  };
+
+  mkdirSync(out, { recursive: true });
+  // Written beside and renamed in, so a running opsbot never loads half a model.
+  writeAtomically(path.join(out, 'intent.onnx'), trained.onnx);
+  writeAtomically(path.join(out, 'intent.json'), `${JSON.stringify(trained.card, null, 2)}\n`);
+  console.log(
+    `train:nlu — ${train.length} training utterances, ${INTENTS.length} intents, ${embeddings.id} embeddings, trained in ${trainSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `held-out (${test.length} utterances, classifier alone): accuracy ${scores.accuracy.toFixed(3)}, macro-F1 ${scores.macroF1.toFixed(3)}`,
+  );
+  console.log(
+    `wrote ${path.join(out, 'intent.onnx')} and intent.json (data ${trained.card.dataHash.slice(0, 12)})`,
+  );
+}
+
+function writeAtomically(file: string, data: Uint8Array | string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, file);
+}
+
+const round = (x: number) => Math.round(x * 10000) / 10000;
+
+main().catch((err) => {
+  console.error(`train:nlu: ${(err as Error).message}`);
+  process.exit(1);
+});
