@@ -1,10 +1,11 @@
 /**
  * What the intent classifier sees of an utterance: its sentence embedding, followed by hashed lexical
- * features (words, word pairs and character trigrams). The embedding carries meaning ("bounce" ≈ restart);
+ * features (words, word pairs, character 3- and 4-grams). The embedding carries meaning ("bounce" ≈ restart);
  * the lexical part carries the exact words and typos an embedding smooths over ("shrink", "paymnets").
- * On the held-out split the lexical part took the classifier from 0.86 to 0.92 accuracy.
+ * On the held-out split the lexical part took the classifier from 0.86 to 0.92 accuracy; 4,096 buckets with
+ * character 4-grams scored best in 5-fold cross-validation on the training split.
  */
-export const LEXICAL_DIMENSIONS = 2048;
+export const LEXICAL_DIMENSIONS = 4096;
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
@@ -31,6 +32,7 @@ export function featureRow(embedding: Float32Array, text: string): Float32Array 
     if (i > 0) add(`b:${words[i - 1]} ${word}`);
     const padded = `#${word}#`;
     for (let j = 0; j + 3 <= padded.length; j++) add(`c:${padded.slice(j, j + 3)}`);
+    for (let j = 0; j + 4 <= padded.length; j++) add(`d:${padded.slice(j, j + 4)}`);
   });
   let norm = 0;
   for (let i = offset; i < row.length; i++) norm += (row[i] as number) ** 2;

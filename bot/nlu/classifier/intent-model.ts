@@ -70,7 +70,7 @@ export async function trainIntentModel(
     dataHash: createHash('sha256')
       .update(options.dataText)
       .update(embeddings.id)
-      .update(JSON.stringify(training))
+      .update(JSON.stringify({ training, lexicalDimensions: LEXICAL_DIMENSIONS }))
       .digest('hex'),
     description: `Multinomial logistic regression over ${embeddings.id} sentence embeddings (${embeddings.dimensions} dimensions) and ${LEXICAL_DIMENSIONS} hashed lexical features, ${train.length} training utterances, ${training.epochs} full-batch Adam epochs, L2 ${training.l2}.`,
   };
