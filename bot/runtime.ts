@@ -106,14 +106,22 @@ export function createRuntime(
           { logger: deps.logger },
         )
       : undefined;
+  // Turns that arrive while the models are still loading wait for them rather than skip the classifier.
+  const predictorsLoaded = predictors?.loadAll();
+  // A models folder that cannot be read leaves the rules answering alone; say so once, do not crash.
+  predictorsLoaded?.catch((err: Error) =>
+    deps.logger.warn({ err: err.message }, 'predictor models could not be loaded; the rules answer alone'),
+  );
   const nlu = predictors
     ? new HybridNlu(
         rules,
-        new IntentClassifier(embeddings, () => predictors.get(INTENT_MODEL_NAME, 'classification')),
+        new IntentClassifier(embeddings, async () => {
+          await predictorsLoaded;
+          return predictors.get(INTENT_MODEL_NAME, 'classification');
+        }),
         deps.logger,
       )
     : rules;
-  const predictorsLoaded = predictors?.loadAll();
   const stateDir = path.resolve(configDir, config.stateDir);
   const knowledge = new KnowledgeBase(
     path.resolve(configDir, config.knowledge.indexDir),

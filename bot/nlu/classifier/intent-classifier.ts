@@ -16,12 +16,12 @@ export interface RankedIntent {
 export class IntentClassifier {
   constructor(
     private readonly embeddings: EmbeddingProvider,
-    private readonly model: () => AnyOnnxModel,
+    private readonly model: () => AnyOnnxModel | Promise<AnyOnnxModel>,
   ) {}
 
   /** Every intent with its probability, most likely first. */
   async rank(text: string): Promise<RankedIntent[]> {
-    const model = this.model();
+    const model = await this.model();
     if (model.task !== 'classification') throw new Error(`model ${model.metadata.name} is not a classifier`);
     const [embedding] = await this.embeddings.embed([text]);
     const expected = `${this.embeddings.id}[0]`;
