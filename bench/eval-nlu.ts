@@ -34,6 +34,8 @@ interface SystemResult {
   name: string;
   intents: string[];
   entities: SpanEntity[][];
+  /** Per utterance, the intents offered back in a "did you mean … or …?", when the engine asked. */
+  asked?: (string[] | undefined)[];
 }
 
 async function main(): Promise<void> {
@@ -86,6 +88,12 @@ async function main(): Promise<void> {
       `${r.name.padEnd(20)}${fmt(intents.accuracy)}       ${fmt(intents.macroF1)}     ${fmt(entities.precision)}      ${fmt(entities.recall)}      ${fmt(entities.f1)}`,
     );
   }
+  const asked = results[2]?.asked ?? [];
+  const questions = asked.filter((a) => a !== undefined).length;
+  const rightAmong = asked.filter((a, i) => a?.includes(test[i]?.intent ?? '')).length;
+  console.log(
+    `\nopsbot hybrid asked "did you mean … or …?" for ${questions} utterances; the intended one was offered in ${rightAmong} (counted above by its first guess)`,
+  );
   const hybridScores = scoreIntents(
     INTENTS,
     test.map((u) => u.intent),
@@ -122,7 +130,12 @@ async function main(): Promise<void> {
 async function run(name: string, nlu: NluEngine, test: readonly LabelledUtterance[]): Promise<SystemResult> {
   const parsed = [];
   for (const u of test) parsed.push(await nlu.parse(u.text));
-  return { name, intents: parsed.map((p) => p.intent), entities: parsed.map((p) => p.entities) };
+  return {
+    name,
+    intents: parsed.map((p) => p.intent),
+    entities: parsed.map((p) => p.entities),
+    asked: parsed.map((p) => p.alternatives?.map((a) => a.intent)),
+  };
 }
 
 /**

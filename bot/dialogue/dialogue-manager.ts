@@ -16,6 +16,9 @@ export const NEW_REQUEST_CONFIDENCE = 0.6;
 
 export const CONFIRM_ACTION_ID = 'dialogue.confirm';
 export const DENY_ACTION_ID = 'dialogue.deny';
+/** A button of a "did you mean … or …?" question; its value is the intent chosen. */
+export const CLARIFY_ACTION_ID = 'dialogue.clarify';
+export const CLARIFICATION_TTL_MS = 10 * 60_000;
 
 /** "it", "that service", … refer to the last service mentioned in the conversation. */
 const SERVICE_REFERENCE =
@@ -35,7 +38,8 @@ const ENTITY_WORDS: Record<EntityType, string> = {
   customer_id: 'a customer id such as cus_9KQ2',
 };
 
-export type TurnOutcomeKind = 'answered' | 'asked_slot' | 'asked_confirmation' | 'cancelled' | 'refused';
+export type TurnOutcomeKind =
+  'answered' | 'asked_slot' | 'asked_confirmation' | 'asked_clarification' | 'cancelled' | 'refused';
 
 export interface TurnOutcome {
   reply: Reply;
@@ -66,8 +70,19 @@ export class DialogueManager {
   }
 
   async respond(turn: InboundTurn, session: SessionState): Promise<TurnOutcome> {
-    const nlu = await this.understand(turn);
     const state: SessionState = { ...session, turns: session.turns + 1 };
+    const clarifying = state.clarifying;
+    delete state.clarifying; // a question of this kind is answered by the next turn, or dropped
+    const chosen = this.clarificationAnswer(turn, clarifying);
+    if (chosen === 'not yours' && clarifying) {
+      state.clarifying = clarifying;
+      const nlu: NluResult = { text: turn.text, intent: 'out_of_scope', confidence: 1, entities: [] };
+      return new TurnContext(turn, nlu, state).done(
+        'refused',
+        textReply('Only the person who made the request can answer that.'),
+      );
+    }
+    const nlu = chosen && chosen !== 'not yours' ? chosen : await this.understand(turn);
     const turnCtx = new TurnContext(turn, nlu, state);
 
     const pending = state.pending;
@@ -92,7 +107,49 @@ export class DialogueManager {
         if (resolved) return resolved;
       }
     }
+    if (nlu.alternatives && nlu.alternatives.length >= 2) return this.askWhichOne(turnCtx, nlu.alternatives);
     return this.startRequest(turnCtx);
+  }
+
+  /** The request a clarification button chose, with the entities of the utterance it clarified. */
+  private clarificationAnswer(
+    turn: InboundTurn,
+    clarifying: SessionState['clarifying'],
+  ): NluResult | 'not yours' | undefined {
+    if (turn.action?.actionId !== CLARIFY_ACTION_ID || !clarifying) return undefined;
+    if (clarifying.expiresAt <= this.now()) return undefined;
+    if (clarifying.requestedBy !== turn.user.id) return 'not yours';
+    const intent = clarifying.options.find((option) => option === turn.action?.value);
+    if (!intent) return undefined;
+    return { text: clarifying.text, intent, confidence: 1, entities: clarifying.entities };
+  }
+
+  private askWhichOne(ctx: TurnContext, alternatives: NonNullable<NluResult['alternatives']>): TurnOutcome {
+    const options = alternatives
+      .map((a) => this.deps.skills.get(a.intent))
+      .filter((skill): skill is Skill => skill !== undefined);
+    ctx.state.clarifying = {
+      text: ctx.nlu.text,
+      entities: ctx.nlu.entities,
+      options: options.map((skill) => skill.intent),
+      requestedBy: ctx.turn.user.id,
+      expiresAt: this.now() + CLARIFICATION_TTL_MS,
+    };
+    const question = `Did you mean: ${options.map((skill) => skill.summary.toLowerCase()).join(', or ')}?`;
+    return ctx.done('asked_clarification', {
+      text: question,
+      blocks: [
+        { type: 'section', text: question },
+        {
+          type: 'buttons',
+          buttons: options.map((skill) => ({
+            actionId: CLARIFY_ACTION_ID,
+            label: skill.summary,
+            value: skill.intent,
+          })),
+        },
+      ],
+    });
   }
 
   /** Button clicks arrive as actions: the confirmation buttons map to confirm/deny, others carry an utterance. */

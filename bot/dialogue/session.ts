@@ -1,4 +1,4 @@
-import type { EntityType, Intent } from '../nlu/intents';
+import type { Entity, EntityType, Intent } from '../nlu/intents';
 import type { EnvironmentName } from '../config/schema';
 
 export type SlotValue = string | number;
@@ -15,12 +15,22 @@ export interface PendingAction {
   expiresAt: number;
 }
 
+/** A "did you mean … or …?" the dialogue asked: the utterance it was about and the intents offered. */
+export interface PendingClarification {
+  text: string;
+  entities: Entity[];
+  options: Intent[];
+  requestedBy: string;
+  expiresAt: number;
+}
+
 /** Per-conversation state. Stored as JSON, so keep it plain data. */
 export interface SessionState {
   lastService?: string;
   lastEnvironment?: EnvironmentName;
   lastIntent?: Intent;
   pending?: PendingAction;
+  clarifying?: PendingClarification;
   turns: number;
 }
 

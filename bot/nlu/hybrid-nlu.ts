@@ -12,6 +12,11 @@ export const RULE_EXACT_CONFIDENCE = 0.9;
 export const RULE_WEIGHT = 0.2;
 /** Below this the best guess is not good enough to act on: the utterance is treated as out of scope. */
 export const MIN_CONFIDENCE = 0.2;
+/** Two requests this close, neither convincing, are offered back to the user: "did you mean … or …?" */
+export const CLARIFY_MARGIN = 0.15;
+export const CLARIFY_BELOW = 0.6;
+/** Intents worth asking about; a greeting or a yes/no is never worth a question back. */
+const CONVERSATIONAL: ReadonlySet<Intent> = new Set(['greeting', 'help', 'out_of_scope', 'confirm', 'deny']);
 
 /**
  * Rules where they are exact, the learned classifier for everything else. Entities always come from the
@@ -34,22 +39,42 @@ export class HybridNlu implements NluEngine {
     // Without the model (not loaded yet, or a bad file) opsbot still understands what the rules understand.
     if (!ranked) return ruled;
     const ruleBacked = ruled.intent !== 'out_of_scope';
-    let best: Intent = 'out_of_scope';
-    let bestScore = -1;
-    for (const { intent, probability } of ranked) {
-      const score =
-        probability + (ruleBacked && intent === ruled.intent ? RULE_WEIGHT * ruled.confidence : 0);
-      if (score > bestScore) {
-        best = intent;
-        bestScore = score;
-      }
+    const boost = ruleBacked ? RULE_WEIGHT * ruled.confidence : 0;
+    // Back to probabilities: the rule's weight was added on top of a distribution that summed to one.
+    const scored = ranked
+      .map(({ intent, probability }) => ({
+        intent,
+        confidence: (probability + (ruleBacked && intent === ruled.intent ? boost : 0)) / (1 + boost),
+      }))
+      .sort((a, b) => b.confidence - a.confidence);
+    const [first, second] = scored;
+    if (!first || first.confidence < MIN_CONFIDENCE) {
+      return {
+        text,
+        intent: 'out_of_scope',
+        confidence: round(1 - (first?.confidence ?? 0)),
+        entities: ruled.entities,
+      };
     }
-    // Back to a probability: the rule's weight was added on top of a distribution that summed to one.
-    const confidence = bestScore / (1 + (ruleBacked ? RULE_WEIGHT * ruled.confidence : 0));
-    if (confidence < MIN_CONFIDENCE) {
-      return { text, intent: 'out_of_scope', confidence: round(1 - confidence), entities: ruled.entities };
+    const result: NluResult = {
+      text,
+      intent: first.intent,
+      confidence: round(first.confidence),
+      entities: ruled.entities,
+    };
+    if (
+      second &&
+      first.confidence < CLARIFY_BELOW &&
+      first.confidence - second.confidence < CLARIFY_MARGIN &&
+      !CONVERSATIONAL.has(first.intent) &&
+      !CONVERSATIONAL.has(second.intent)
+    ) {
+      result.alternatives = [first, second].map((a) => ({
+        intent: a.intent,
+        confidence: round(a.confidence),
+      }));
     }
-    return { text, intent: best, confidence: round(confidence), entities: ruled.entities };
+    return result;
   }
 
   private async rank(text: string): Promise<RankedIntent[] | undefined> {

@@ -57,6 +57,8 @@ export interface NluResult {
   intent: Intent;
   confidence: number;
   entities: Entity[];
+  /** Set when the engine could not choose between requests ("restart or scale?"): the dialogue asks. */
+  alternatives?: { intent: Intent; confidence: number }[];
 }
 
 /**
