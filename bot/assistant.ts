@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, RequestError } from './core/errors';
+import { ErrorCode, isOpsbotError, RequestError } from './core/errors';
 import type { Logger } from './core/logger';
-import type { Channel, InboundTurn, Reply } from './core/message';
+import { textReply, type Channel, type InboundTurn, type Reply } from './core/message';
 import { KeyedSerialQueue } from './core/keyed-serial-queue';
 import { NO_TURN_METRICS, type TurnMetrics } from './core/turn-metrics';
 import type { DialogueManager, TurnOutcomeKind } from './dialogue/dialogue-manager';
@@ -72,6 +72,31 @@ export class Assistant {
       'turn handled',
     );
     return { reply: outcome.reply, nlu: outcome.nlu, outcome: outcome.kind, correlationId };
+  }
+
+  /**
+   * For chat platforms, where every message must be answered in the conversation: text that is too long gets
+   * the reason, any other failure an apology with the reference that finds it in the log.
+   */
+  async answer(
+    turn: InboundTurn,
+    correlationId: string = randomUUID(),
+  ): Promise<{ reply: Reply; outcome: TurnOutcomeKind | 'failed' }> {
+    try {
+      const result = await this.handle(turn, correlationId);
+      return { reply: result.reply, outcome: result.outcome };
+    } catch (err) {
+      if (isOpsbotError(err) && err.code === ErrorCode.TextTooLong) {
+        return { reply: textReply(err.message), outcome: 'refused' };
+      }
+      this.deps.logger.error({ err, correlationId, channel: turn.channel }, 'turn failed');
+      return {
+        reply: textReply(
+          `Sorry, something went wrong on my side and I could not answer that. If it keeps happening, give your admin this reference: ${correlationId}`,
+        ),
+        outcome: 'failed',
+      };
+    }
   }
 
   /** True while a conversation has state, e.g. a Slack thread opsbot has already been talking in. */

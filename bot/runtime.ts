@@ -123,6 +123,7 @@ export function createRuntime(
       )
     : rules;
   const stateDir = path.resolve(configDir, config.stateDir);
+  const recordStores = new Map<string, RecordStore<unknown>>();
   const knowledge = new KnowledgeBase(
     path.resolve(configDir, config.knowledge.indexDir),
     embeddings,
@@ -226,8 +227,15 @@ export function createRuntime(
     addComponent: (component) => void components.push(component),
     knowledge,
     dedup,
-    records: <T>(name: string): RecordStore<T> =>
-      redis ? new RedisRecordStore<T>(redis, name) : new FileRecordStore<T>(stateDir, name),
+    records: <T>(name: string): RecordStore<T> => {
+      // One store per name: two file stores on one file would each overwrite the other's records.
+      let store = recordStores.get(name);
+      if (!store) {
+        store = redis ? new RedisRecordStore<T>(redis, name) : new FileRecordStore<T>(stateDir, name);
+        recordStores.set(name, store);
+      }
+      return store as RecordStore<T>;
+    },
     notifier: new Notifier(config.notifications.targets),
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     async close() {

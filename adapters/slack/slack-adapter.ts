@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AnyMiddlewareArgs,
   App,
@@ -8,13 +7,11 @@ import {
   type webApi,
 } from '@slack/bolt';
 import type { SlackConfig } from '../../bot/config/schema';
-import { ErrorCode, isOpsbotError } from '../../bot/core/errors';
 import type { Logger } from '../../bot/core/logger';
-import { textReply, type Principal, type Reply, type TurnAction } from '../../bot/core/message';
+import type { Principal, Reply, TurnAction } from '../../bot/core/message';
 import type { NotificationSender } from '../../bot/notify/notifier';
 import type { Runtime } from '../../bot/runtime';
 import type { ChannelAdapter } from '../../bot/server/channel-adapter';
-import type { TurnOutcomeKind } from '../../bot/dialogue/dialogue-manager';
 import { markClicked, renderForSlack, type SlackMessage } from './block-kit';
 import { createKeepAliveFetch } from '../http/keep-alive-fetch';
 import { boltLogger } from './bolt-logger';
@@ -70,36 +67,15 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
 
   app.use(dedupEvents(runtime, log));
 
-  async function converse(
-    conversation: SlackConversation,
-    user: Principal,
-    text: string,
-    action?: TurnAction,
-  ): Promise<{ reply: Reply; outcome: TurnOutcomeKind | 'failed' }> {
-    const correlationId = randomUUID();
-    try {
-      const result = await runtime.assistant.handle(
-        {
-          channel: 'slack',
-          user,
-          conversationId: conversationKey(conversation),
-          threadId: conversation.kind === 'thread' ? conversation.threadTs : undefined,
-          text,
-          action,
-        },
-        correlationId,
-      );
-      return { reply: result.reply, outcome: result.outcome };
-    } catch (err) {
-      if (isOpsbotError(err) && err.code === ErrorCode.TextTooLong) {
-        return { reply: textReply(err.message), outcome: 'refused' };
-      }
-      log.error({ err, correlationId }, 'slack turn failed');
-      return {
-        reply: textReply(`Sorry, that failed on my side. Reference: ${correlationId}`),
-        outcome: 'failed',
-      };
-    }
+  function converse(conversation: SlackConversation, user: Principal, text: string, action?: TurnAction) {
+    return runtime.assistant.answer({
+      channel: 'slack',
+      user,
+      conversationId: conversationKey(conversation),
+      threadId: conversation.kind === 'thread' ? conversation.threadTs : undefined,
+      text,
+      action,
+    });
   }
 
   function render(reply: Reply, conversation: SlackConversation): SlackMessage {

@@ -9,7 +9,7 @@ import {
 } from 'botbuilder';
 import { Router } from 'express';
 import type { TeamsConfig } from '../../bot/config/schema';
-import { ErrorCode, OpsbotError, isOpsbotError } from '../../bot/core/errors';
+import { ErrorCode, OpsbotError } from '../../bot/core/errors';
 import type { Logger } from '../../bot/core/logger';
 import type { InboundTurn, Principal, Reply } from '../../bot/core/message';
 import type { NotificationReceipt, NotificationSender } from '../../bot/notify/notifier';
@@ -65,21 +65,6 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
   const log = (level: 'warn' | 'error', err: unknown, correlationId: string, message: string) =>
     logger[level]({ event: 'teams.error', correlationId, error: describeError(err) }, message);
 
-  /** The assistant's reply and what the turn did, or the text to answer with when it could not produce one. */
-  async function respond(
-    turn: InboundTurn,
-    correlationId: string,
-  ): Promise<{ reply: Reply; refused: boolean } | string> {
-    try {
-      const result = await runtime.assistant.handle(turn, correlationId);
-      return { reply: result.reply, refused: result.outcome === 'refused' };
-    } catch (err) {
-      if (isOpsbotError(err) && err.code === ErrorCode.TextTooLong) return err.message;
-      log('error', err, correlationId, 'teams turn failed');
-      return `Sorry, something went wrong on my side and I could not answer that. If it keeps happening, give your admin this reference: ${correlationId}`;
-    }
-  }
-
   async function onMessage(context: TurnContext, correlationId: string): Promise<void> {
     const { activity } = context;
     const click = activity.value === undefined ? undefined : actionFromData(activity.value);
@@ -91,16 +76,11 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
       text: text === '' && !click ? 'help' : text,
       action: click && { actionId: click.actionId, value: click.value },
     };
-    const answer = await respond(turn, correlationId);
-    if (typeof answer === 'string') {
-      await context.sendActivity(answer);
-      return;
-    }
-    const { reply } = answer;
+    const { reply, outcome } = await runtime.assistant.answer(turn, correlationId);
     // An Action.Submit click comes as a reply to the card's message. As with Action.Execute, that card is
     // replaced by who chose what and the outcome, so its buttons cannot be pressed twice — unless the click
     // was refused (not this person's confirmation to give): then the buttons stay for whoever may press them.
-    if (click && activity.replyToId && !answer.refused) {
+    if (click && activity.replyToId && outcome !== 'refused' && outcome !== 'failed') {
       const card = renderClickOutcome({ who: speaker(activity), label: click.label ?? click.value }, reply);
       try {
         await context.updateActivity({
@@ -125,7 +105,7 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
       await answerInvoke(context, MESSAGE_RESPONSE_TYPE, 'That button is not one of mine.');
       return;
     }
-    const answer = await respond(
+    const answer = await runtime.assistant.answer(
       {
         channel: 'teams',
         user: principal(activity, authenticated),
@@ -136,12 +116,8 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
       correlationId,
     );
     // A message leaves the card and its buttons in place, so the click can be tried again or by someone else.
-    if (typeof answer === 'string' || answer.refused) {
-      await answerInvoke(
-        context,
-        MESSAGE_RESPONSE_TYPE,
-        typeof answer === 'string' ? answer : answer.reply.text,
-      );
+    if (answer.outcome === 'refused' || answer.outcome === 'failed') {
+      await answerInvoke(context, MESSAGE_RESPONSE_TYPE, answer.reply.text);
       return;
     }
     const card = renderClickOutcome(

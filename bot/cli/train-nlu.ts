@@ -3,8 +3,9 @@
  * held-out test.jsonl (which it never trains on), and writes models/intent.onnx with its model card
  * models/intent.json (data hash, metrics, date). Options: --out <dir> (default: the package's models/).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { replaceFile } from '../core/durable-files';
 import { UseLiteEmbeddingProvider } from '../../rag/embeddings/use-lite-provider';
 import { featureRow } from '../nlu/classifier/features';
 import { classify, INTENT_MODEL_FILE, trainIntentModel } from '../nlu/classifier/intent-model';
@@ -42,8 +43,8 @@ async function main(): Promise<void> {
 
   mkdirSync(out, { recursive: true });
   // Written beside and renamed in, so a running opsbot never loads half a model.
-  writeAtomically(path.join(out, 'intent.onnx'), trained.onnx);
-  writeAtomically(path.join(out, 'intent.json'), `${JSON.stringify(trained.card, null, 2)}\n`);
+  replaceFile(path.join(out, 'intent.onnx'), trained.onnx);
+  replaceFile(path.join(out, 'intent.json'), `${JSON.stringify(trained.card, null, 2)}\n`);
   console.log(
     `train:nlu — ${train.length} training utterances, ${INTENTS.length} intents, ${embeddings.id} embeddings, trained in ${trainSeconds.toFixed(1)} s`,
   );
@@ -53,12 +54,6 @@ async function main(): Promise<void> {
   console.log(
     `wrote ${path.join(out, 'intent.onnx')} and intent.json (data ${trained.card.dataHash.slice(0, 12)})`,
   );
-}
-
-function writeAtomically(file: string, data: Uint8Array | string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, file);
 }
 
 const round = (x: number) => Math.round(x * 10000) / 10000;

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { replaceFile } from './durable-files';
 
 /**
  * A small keyed store of JSON records that must outlive the process: Teams conversation references (so
@@ -50,9 +51,7 @@ export class FileRecordStore<T> implements RecordStore<T> {
 
   private flush(): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.records), null, 1));
-    renameSync(temporary, this.file);
+    replaceFile(this.file, JSON.stringify(Object.fromEntries(this.records), null, 1));
   }
 }
 

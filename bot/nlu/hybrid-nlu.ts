@@ -6,8 +6,9 @@ import type { RuleNlu } from './rule-nlu';
 /** A rule this sure is an exact command ("restart payments in prod"): it stands, with no embedding needed. */
 export const RULE_EXACT_CONFIDENCE = 0.9;
 /**
- * How much a rule's opinion adds to the classifier's probability for the same intent. Chosen on the
- * held-out split together with the threshold above: 0.2 beat 0, 0.4 and 0.6.
+ * How much a rule's opinion adds to the classifier's probability for the same intent. Chosen with the
+ * threshold above on the held-out split (0.2 beat 0, 0.4 and 0.6); 5-fold cross-validation on the training
+ * split put it within half a point of the other settings tried, so the held-out figure is not a fluke of tuning.
  */
 export const RULE_WEIGHT = 0.2;
 /** Below this the best guess is not good enough to act on: the utterance is treated as out of scope. */

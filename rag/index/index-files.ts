@@ -9,9 +9,9 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { replaceFile, writeDurably } from '../../bot/core/durable-files';
 import { ErrorCode, OpsbotError } from '../../bot/core/errors';
 import type { Chunk } from '../documents/source-document';
 import { Bm25Index, type Bm25Data } from './bm25';
@@ -94,9 +94,7 @@ export function writeIndex(
   };
   writeDurably(path.join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2));
   renameSync(staging, path.join(out, generation));
-  const pointer = path.join(out, `.${CURRENT}.tmp-${process.pid}`);
-  writeDurably(pointer, `${generation}\n`);
-  renameSync(pointer, path.join(out, CURRENT));
+  replaceFile(path.join(out, CURRENT), `${generation}\n`);
   pruneGenerations(out, generation);
   return manifest;
 }
@@ -215,16 +213,6 @@ function isRunning(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function writeDurably(file: string, data: string | Buffer): void {
-  const fd = openSync(file, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

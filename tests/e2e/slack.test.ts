@@ -77,6 +77,10 @@ describe('Slack', () => {
     return send(body, 'application/json', headers);
   };
 
+  /** Someone @mentions opsbot in a channel message. */
+  const mention = (user: string, text: string, ts: string, channel: string) =>
+    event({ type: 'app_mention', user, text: `<@${FAKE_BOT_USER}> ${text}`, ts, channel });
+
   const click = (
     message: { ts: string; text: string; blocks: any[] },
     button: { action_id: string; value: string; block_id: string },
@@ -183,13 +187,7 @@ describe('Slack', () => {
 
   it('answers a mention in its thread and keeps the thread as one conversation, without a second mention', async () => {
     const start = slack.calls.length;
-    await event({
-      type: 'app_mention',
-      user: OPERATOR,
-      text: `<@${FAKE_BOT_USER}> scale checkout`,
-      ts: '1700001000.000100',
-      channel: 'C0CHAN01',
-    });
+    await mention(OPERATOR, 'scale checkout', '1700001000.000100', 'C0CHAN01');
     const first = await waitForCall('chat.postMessage', start);
     expect(first.body).toMatchObject({ channel: 'C0CHAN01', thread_ts: '1700001000.000100' });
     expect(first.body.text).toBe('To how many replicas?');
@@ -287,13 +285,7 @@ describe('Slack', () => {
 
   it("keeps the buttons when someone else clicks the requester's Confirm, and tells only them", async () => {
     const start = slack.calls.length;
-    await event({
-      type: 'app_mention',
-      user: OPERATOR,
-      text: `<@${FAKE_BOT_USER}> restart payments`,
-      ts: '1700005000.000100',
-      channel: 'C0CHAN03',
-    });
+    await mention(OPERATOR, 'restart payments', '1700005000.000100', 'C0CHAN03');
     const prompt = await waitForCall('chat.postMessage', start);
     const button = buttonIn(prompt.body.blocks, 'dialogue.confirm');
     const message = { ts: '1700005001.000100', text: prompt.body.text, blocks: prompt.body.blocks };

@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../bot/core/logger';
 import { ServerMetrics } from '../../bot/server/metrics';
 import { startServer } from '../../bot/server/server';
+import { readAll } from '../support/fake-slack';
 import { testConfig, testRuntime, testServer } from '../support/runtime';
 
 /** What the bot sent to the Bot Connector: replies, card updates and proactive posts. */
@@ -22,7 +23,7 @@ async function botConnector() {
   const calls: ConnectorCall[] = [];
   let sent = 0;
   const server = createServer(async (req, res) => {
-    const body = await readBody(req);
+    const body = await readAll(req);
     const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.url ?? '');
     if (!match?.[1]) {
       res.writeHead(404).end();
@@ -52,15 +53,6 @@ async function botConnector() {
         server.close(() => resolve());
       }),
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 const BOT = { id: '28:opsbot-bot-id', name: 'opsbot' };

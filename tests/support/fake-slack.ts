@@ -140,7 +140,8 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
   return form;
 }
 
-function readAll(req: IncomingMessage): Promise<string> {
+/** The whole body of a request the fake received. */
+export function readAll(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -1,15 +1,15 @@
 import { createKeepAliveFetch } from '../../adapters/http/keep-alive-fetch';
-import { loopbackHttpServer } from '../support/runtime';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 describe('keep-alive fetch for the platform clients', () => {
   const seen: { method?: string; headers: Record<string, unknown>; body: string }[] = [];
-  let server: Awaited<ReturnType<typeof loopbackHttpServer>>;
+  let server: Server;
+  let base: string;
   const keepAliveFetch = createKeepAliveFetch();
 
   beforeAll(async () => {
-    server = await loopbackHttpServer(() => {}, '/api/chat.postMessage');
-    server.server.removeAllListeners('request');
-    server.server.on('request', (req, res) => {
+    server = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
@@ -24,13 +24,19 @@ describe('keep-alive fetch for the platform clients', () => {
         res.end(JSON.stringify({ ok: true, echo: body }));
       });
     });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => server.close());
-
-  const base = () => server.url.replace('/api/chat.postMessage', '');
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
 
   it('sends a form body with its content type and length, and reads a JSON answer', async () => {
-    const res = await keepAliveFetch(`${base()}/api/chat.postMessage`, {
+    const res = await keepAliveFetch(`${base}/api/chat.postMessage`, {
       method: 'POST',
       headers: { authorization: 'Bearer xoxb-1' },
       body: new URLSearchParams({ channel: 'C1', text: 'héllo & bye' }),
@@ -48,10 +54,10 @@ describe('keep-alive fetch for the platform clients', () => {
   });
 
   it('passes statuses and headers through: a 429 keeps its Retry-After, a 204 has no body', async () => {
-    const limited = await keepAliveFetch(`${base()}/limited`, { method: 'POST', body: '{}' });
+    const limited = await keepAliveFetch(`${base}/limited`, { method: 'POST', body: '{}' });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('3');
-    const empty = await keepAliveFetch(`${base()}/empty`);
+    const empty = await keepAliveFetch(`${base}/empty`);
     expect(empty.status).toBe(204);
     expect(await empty.text()).toBe('');
   });
@@ -63,6 +69,6 @@ describe('keep-alive fetch for the platform clients', () => {
   it('honours an abort signal', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(keepAliveFetch(`${base()}/x`, { signal: controller.signal })).rejects.toThrow(/abort/i);
+    await expect(keepAliveFetch(`${base}/x`, { signal: controller.signal })).rejects.toThrow(/abort/i);
   });
 });

@@ -8,6 +8,7 @@ import { RedisDedupStore } from '../../adapters/redis/redis-dedup-store';
 import { RedisRecordStore } from '../../adapters/redis/redis-record-store';
 import { MemoryDedupStore, type DedupStore } from '../../bot/core/dedup-store';
 import { FileRecordStore, type RecordStore } from '../../bot/core/record-store';
+import { testRuntime } from '../support/runtime';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -101,5 +102,18 @@ describe('file record store', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-records-'));
     writeFileSync(path.join(dir, 'refs.json'), '[1,2]');
     expect(() => new FileRecordStore(dir, 'refs')).toThrow(/not a JSON object of records/);
+  });
+});
+
+describe('runtime record stores', () => {
+  it('hands out one store per name, so two users of a name never overwrite each other', async () => {
+    const runtime = testRuntime();
+    const first = runtime.records<{ n: number }>('shared');
+    await first.put('a', { n: 1 });
+    await runtime.records<{ n: number }>('shared').put('b', { n: 2 });
+    expect(runtime.records('shared')).toBe(first);
+    expect((await first.list()).map((r) => r.key).sort()).toEqual(['a', 'b']);
+    expect(runtime.records('other')).not.toBe(first);
+    await runtime.close();
   });
 });
