@@ -147,18 +147,6 @@ export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)
 export const ms = (value: number, digits = 2): string => `${value.toFixed(digits)} ms`;
 export const seconds = (value: number): string => `${value.toFixed(1)} s`;
 
-/** A small seeded generator (mulberry32), so generated corpora and query sets repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -29,7 +29,7 @@ const UTTERANCES = [
 ];
 
 async function main(): Promise<void> {
-  const args = parseArgs('bench:chat', { duration: 'number', connections: 'number' });
+  const args = parseArgs('bench:chat', { duration: 'number', connections: 'number', nlu: 'string' });
   const duration = args.duration ?? 20;
   const connections = args.connections ?? 50;
   const apiKey = randomBytes(24).toString('hex');
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const server = await startOpsbotServer((config) => {
     config.auth = { apiKeys: [{ id: 'bench', key: apiKey, user: { id: 'bench', name: 'bench' } }] };
     config.policy.users['api:bench'] = ['operator'];
+    if (args.nlu) config.nlu = { engine: args.nlu };
   });
   const { url } = server;
   try {

@@ -11,6 +11,7 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../bot/core/package-root';
+import { seededRandom } from '../bot/core/seeded-random';
 import { chunkDocument, paragraphs } from '../rag/documents/chunker';
 import { loadDocuments, parseDocument } from '../rag/documents/load-documents';
 import type { SourceDocument } from '../rag/documents/source-document';
@@ -27,7 +28,6 @@ import {
   parseArgs,
   percentile,
   progressLine,
-  seededRandom,
   seconds,
   tempDir,
   usageError,

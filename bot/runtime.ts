@@ -24,13 +24,8 @@ import type { TurnMetrics } from './core/turn-metrics';
 import { DialogueManager } from './dialogue/dialogue-manager';
 import { MemorySessionStore } from './dialogue/memory-session-store';
 import type { SessionStore } from './dialogue/session';
+import { buildNlu } from './nlu/build-nlu';
 import { INTENTS } from './nlu/intents';
-import { RuleNlu } from './nlu/rule-nlu';
-import { runbookLexicon } from './nlu/runbook-lexicon';
-import { HybridNlu } from './nlu/hybrid-nlu';
-import { IntentClassifier } from './nlu/classifier/intent-classifier';
-import { INTENT_MODEL_FILE, INTENT_MODEL_NAME } from './nlu/classifier/intent-model';
-import { ModelRegistry } from '../engines/predictors/model-registry';
 import { Notifier } from './notify/notifier';
 import { Policy } from './policy/policy';
 import {
@@ -92,36 +87,19 @@ export function createRuntime(
       ? createRedisClient(config.sessions.redisUrl)
       : undefined;
   const dedup: DedupStore = redis ? new RedisDedupStore(redis) : new MemoryDedupStore();
-  // Paths in the configuration are relative to the file they are written in.
-  const configDir = existsSync(loaded.file) ? path.dirname(loaded.file) : process.cwd();
+  const configDir = configDirOf(loaded);
   const embeddings = createEmbeddingProvider(config, configDir);
   const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
-  const rules = new RuleNlu(catalog, runbookLexicon(knowledgeSources));
-  const predictors =
-    config.nlu.engine === 'hybrid'
-      ? new ModelRegistry(
-          config.nlu.modelsDir
-            ? path.resolve(configDir, config.nlu.modelsDir)
-            : path.dirname(INTENT_MODEL_FILE),
-          { logger: deps.logger },
-        )
-      : undefined;
-  // Turns that arrive while the models are still loading wait for them rather than skip the classifier.
-  const predictorsLoaded = predictors?.loadAll();
-  // A models folder that cannot be read leaves the rules answering alone; say so once, do not crash.
-  predictorsLoaded?.catch((err: Error) =>
-    deps.logger.warn({ err: err.message }, 'predictor models could not be loaded; the rules answer alone'),
-  );
-  const nlu = predictors
-    ? new HybridNlu(
-        rules,
-        new IntentClassifier(embeddings, async () => {
-          await predictorsLoaded;
-          return predictors.get(INTENT_MODEL_NAME, 'classification');
-        }),
-        deps.logger,
-      )
-    : rules;
+  const {
+    nlu,
+    predictors,
+    predictorsLoaded,
+    describe: describeNlu,
+  } = buildNlu(config, configDir, {
+    catalog,
+    embeddings,
+    logger: deps.logger,
+  });
   const stateDir = path.resolve(configDir, config.stateDir);
   const recordStores = new Map<string, RecordStore<unknown>>();
   const knowledge = new KnowledgeBase(
@@ -149,9 +127,7 @@ export function createRuntime(
       requiredForReadiness: true,
       check: async () => ({
         state: 'ok',
-        detail: predictors
-          ? `hybrid: rules where exact, ${INTENT_MODEL_NAME} classifier (${embeddings.id}) for the rest, ${INTENTS.length} intents`
-          : `rules and lexicons, ${INTENTS.length} intents`,
+        detail: `${describeNlu()}, ${INTENTS.length} intents`,
       }),
     },
     ...(predictors ? [predictors.component()] : []),
@@ -239,7 +215,7 @@ export function createRuntime(
     notifier: new Notifier(config.notifications.targets),
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     async close() {
-      await predictorsLoaded?.catch(() => {});
+      await predictorsLoaded;
       await Promise.all([
         sessions.close(),
         dedup.close(),
@@ -248,6 +224,11 @@ export function createRuntime(
       ]);
     },
   };
+}
+
+/** Paths in the configuration are relative to the file they are written in. */
+export function configDirOf(loaded: LoadedConfig): string {
+  return existsSync(loaded.file) ? path.dirname(loaded.file) : process.cwd();
 }
 
 export function createEmbeddingProvider(config: OpsbotConfig, configDir: string): EmbeddingProvider {

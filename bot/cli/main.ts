@@ -9,8 +9,8 @@ import { isOpsbotError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { packageRoot } from '../core/package-root';
 import { parseDuration } from '../nlu/durations';
-import { RuleNlu } from '../nlu/rule-nlu';
-import { createRuntime } from '../runtime';
+import { buildNlu } from '../nlu/build-nlu';
+import { configDirOf, createEmbeddingProvider, createRuntime } from '../runtime';
 import { ServerMetrics } from '../server/metrics';
 import { startServer } from '../server/server';
 import { signToken } from '../server/signed-token';
@@ -122,8 +122,19 @@ program
   .option('--file <in.jsonl>', 'analyse every line of a JSONL file with a "text" field, in order')
   .option('--json', 'print {"text","intent","confidence","entities"} per input as JSON')
   .action(async (text: string | undefined, options: { file?: string; json?: boolean }) => {
-    const nlu = new RuleNlu(new ServiceCatalog(loadConfig().config));
-    process.stdout.write(`${await runNluCommand(nlu, text, options)}\n`);
+    // The same understanding the server has: nlu.engine decides rules or hybrid, as it does there.
+    const loaded = loadConfig();
+    const { nlu, predictors, predictorsLoaded } = buildNlu(loaded.config, configDirOf(loaded), {
+      catalog: new ServiceCatalog(loaded.config),
+      embeddings: createEmbeddingProvider(loaded.config, configDirOf(loaded)),
+      logger: createLogger('warn', STDERR),
+    });
+    try {
+      process.stdout.write(`${await runNluCommand(nlu, text, options)}\n`);
+    } finally {
+      await predictorsLoaded;
+      await predictors?.close();
+    }
   });
 
 program

@@ -7,11 +7,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { replaceFile } from '../core/durable-files';
 import { UseLiteEmbeddingProvider } from '../../rag/embeddings/use-lite-provider';
-import { featureRow } from '../nlu/classifier/features';
+import { embedFeatureRows } from '../nlu/classifier/features';
 import { classify, INTENT_MODEL_FILE, trainIntentModel } from '../nlu/classifier/intent-model';
 import { loadLabelledUtterances, NLU_DATA_DIR } from '../nlu/data/labelled-utterances';
 import { scoreIntents } from '../nlu/evaluation';
 import { INTENTS } from '../nlu/intents';
+import { packagedRuleNlu } from '../nlu/packaged-rules';
 
 async function main(): Promise<void> {
   const outAt = process.argv.indexOf('--out');
@@ -20,15 +21,20 @@ async function main(): Promise<void> {
   const train = loadLabelledUtterances(trainFile);
   const test = loadLabelledUtterances(path.join(NLU_DATA_DIR, 'test.jsonl'));
   const embeddings = new UseLiteEmbeddingProvider();
+  const rules = packagedRuleNlu();
+  const entities = (text: string) => rules.parse(text).entities;
 
   const started = performance.now();
-  const trained = await trainIntentModel(train, embeddings, { dataText: readFileSync(trainFile, 'utf8') });
+  const trained = await trainIntentModel(train, embeddings, {
+    entities,
+    dataText: readFileSync(trainFile, 'utf8'),
+  });
   const trainSeconds = (performance.now() - started) / 1000;
-  const testEmbeddings = await embeddings.embed(test.map((u) => u.text));
-  const predicted = testEmbeddings.map(
-    (embedding, i) =>
-      classify(trained.model, featureRow(embedding, (test[i] as { text: string }).text)).intent,
+  const testRows = await embedFeatureRows(
+    embeddings,
+    test.map((u) => ({ text: u.text, entities: entities(u.text) })),
   );
+  const predicted = testRows.map((row) => classify(trained.model, row).intent);
   const scores = scoreIntents(
     INTENTS,
     test.map((u) => u.intent),

@@ -198,10 +198,11 @@ export const configSchema = z.strictObject({
   nlu: z
     .strictObject({
       /**
-       * "rules": cue rules and lexicons only, sub-millisecond. "hybrid": rules where they are exact, the
-       * learned intent classifier (sentence embedding + ONNX) for the rest, about one embedding per unsure turn.
+       * "hybrid": rules where they are exact, the learned intent classifier (sentence embedding + ONNX) for
+       * the rest, one embedding per new unsure phrasing. "rules": cue rules and lexicons only, sub-millisecond,
+       * no model in memory, but phrasings nobody wrote a rule for fall to out_of_scope.
        */
-      engine: z.enum(['rules', 'hybrid']).default('rules'),
+      engine: z.enum(['rules', 'hybrid']).default('hybrid'),
       /** Folder of the predictor models (intent.onnx + intent.json); the package's own models/ when unset. */
       modelsDir: z.string().min(1).optional(),
     })

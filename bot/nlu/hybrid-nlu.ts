@@ -36,7 +36,7 @@ export class HybridNlu implements NluEngine {
     const ruled = this.rules.parse(text);
     if (ruled.intent !== 'out_of_scope' && ruled.confidence >= RULE_EXACT_CONFIDENCE) return ruled;
 
-    const ranked = await this.rank(text);
+    const ranked = await this.rank(text, ruled.entities);
     // Without the model (not loaded yet, or a bad file) opsbot still understands what the rules understand.
     if (!ranked) return ruled;
     const ruleBacked = ruled.intent !== 'out_of_scope';
@@ -78,9 +78,9 @@ export class HybridNlu implements NluEngine {
     return result;
   }
 
-  private async rank(text: string): Promise<RankedIntent[] | undefined> {
+  private async rank(text: string, entities: readonly Entity[]): Promise<RankedIntent[] | undefined> {
     try {
-      const ranked = await this.classifier.rank(text);
+      const ranked = await this.classifier.rank(text, entities);
       if (this.classifierDown) this.logger?.info('intent classifier is back; using it again');
       this.classifierDown = false;
       return ranked;

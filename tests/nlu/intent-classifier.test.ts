@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServiceCatalog } from '../../bot/config/catalog';
-import { featureNames, featureRow, LEXICAL_DIMENSIONS } from '../../bot/nlu/classifier/features';
+import { embedFeatureRows, featureNames, LEXICAL_DIMENSIONS } from '../../bot/nlu/classifier/features';
 import { IntentClassifier } from '../../bot/nlu/classifier/intent-classifier';
 import { INTENT_MODEL_FILE, trainIntentModel } from '../../bot/nlu/classifier/intent-model';
 import { predictProbabilities } from '../../bot/nlu/classifier/softmax-regression';
@@ -24,8 +24,12 @@ function sample(perIntent = 4) {
   return INTENTS.flatMap((intent) => all.filter((u) => u.intent === intent).slice(0, perIntent));
 }
 
+const rules = new RuleNlu(new ServiceCatalog(testConfig()));
+const entities = (text: string) => rules.parse(text).entities;
+
 async function trained(data = sample()) {
   return trainIntentModel(data, new HashingEmbeddingProvider(), {
+    entities,
     training: QUICK,
     dataText: JSON.stringify(data),
     now: NOW,
@@ -54,7 +58,10 @@ describe('intent classifier training and export', () => {
     const model = await loadExported(result);
     const embeddings = new HashingEmbeddingProvider();
     const texts = ['restart payments in prod', 'is checkout ok?', 'pls silence that alert for 2h', 'hey'];
-    const rows = (await embeddings.embed(texts)).map((e, i) => featureRow(e, texts[i] as string));
+    const rows = await embedFeatureRows(
+      embeddings,
+      texts.map((text) => ({ text, entities: entities(text) })),
+    );
     const batch = new Float32Array(rows.length * (rows[0] as Float32Array).length);
     rows.forEach((row, i) => batch.set(row, i * row.length));
     const onnx = await model.predictBatch(batch, rows.length);
@@ -89,7 +96,6 @@ describe('the shipped intent model', () => {
 });
 
 describe('hybrid NLU', () => {
-  const rules = new RuleNlu(new ServiceCatalog(testConfig()));
   let model: AnyOnnxModel;
   beforeAll(async () => {
     model = await loadExported(await trained(sample(10)));
@@ -128,8 +134,42 @@ describe('hybrid NLU', () => {
 
   it('refuses a model trained on other embeddings', async () => {
     const classifier = new IntentClassifier(new HashingEmbeddingProvider(0, 'another-model'), () => model);
-    await expect(classifier.rank('hello')).rejects.toThrow(
+    await expect(classifier.rank('hello', [])).rejects.toThrow(
       /trained on test-hashing embeddings, not another-model/,
     );
+  });
+
+  it('remembers the ranking of a phrasing it has read, until another model serves', async () => {
+    const embeddings = new HashingEmbeddingProvider();
+    let serving = model;
+    const classifier = new IntentClassifier(embeddings, () => serving);
+    const read = (text: string) => classifier.rank(text, entities(text));
+    const first = await read('could u kick search');
+    // The same phrasing about another service reads the same once delexicalised: no second embedding.
+    expect(await read('could u kick billing')).toEqual(first);
+    expect(embeddings.embeddedTexts).toBe(1);
+    // A caller changing its copy does not change what is remembered.
+    (first[0] as { probability: number }).probability = 2;
+    expect((await read('could u kick search'))[0]?.probability).toBeLessThanOrEqual(1);
+    serving = await loadExported(await trained(sample(6)));
+    await read('could u kick search');
+    expect(embeddings.embeddedTexts).toBe(2);
+    await serving.release();
+  });
+
+  it('refuses a model of another major version, whose features were built differently', async () => {
+    const result = await trained();
+    result.card.version = '1.0.0';
+    const old = await loadExported(result);
+    const classifier = new IntentClassifier(new HashingEmbeddingProvider(), () => old);
+    await expect(classifier.rank('hello', [])).rejects.toThrow(/version 1\.0\.0; this opsbot reads 2\.x/);
+    await old.release();
+  });
+
+  it('reads entities by their kind: two utterances differing only in the service get the same intent scores', async () => {
+    const classifier = new IntentClassifier(new HashingEmbeddingProvider(), () => model);
+    const [a, b] = ['could u kick search in stage', 'could u kick billing in prod'];
+    const ranked = await Promise.all([a, b].map((text) => classifier.rank(text, entities(text))));
+    expect(ranked[0]).toEqual(ranked[1]);
   });
 });

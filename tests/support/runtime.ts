@@ -27,6 +27,8 @@ export function testConfig(
   // Tests never read or build the developer's index: each runtime gets an empty folder of its own.
   raw.knowledge = { indexDir: mkdtempSync(path.join(tmpdir(), 'opsbot-test-index-')), autoBuild: false };
   raw.stateDir = mkdtempSync(path.join(tmpdir(), 'opsbot-test-state-'));
+  // The rules, whose answers these tests pin exactly; tests/nlu runs the shipped model with engine: hybrid.
+  raw.nlu = { engine: 'rules' };
   adjust(raw);
   return parseConfig(stringifyYaml(raw), 'test config', env);
 }

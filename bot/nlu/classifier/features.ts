@@ -1,3 +1,7 @@
+import type { EmbeddingProvider } from '../../../rag/embeddings/embedding-provider';
+import type { Entity } from '../intents';
+import { delexicalise } from './delexicalise';
+
 /**
  * What the intent classifier sees of an utterance: its sentence embedding, followed by hashed lexical
  * features (words, word pairs, character 3- and 4-grams). The embedding carries meaning ("bounce" ≈ restart);
@@ -6,6 +10,20 @@
  * character 4-grams scored best in 5-fold cross-validation on the training split.
  */
 export const LEXICAL_DIMENSIONS = 4096;
+
+/**
+ * Feature rows for utterances as the classifier reads them, delexicalised (see delexicalise.ts): one batch
+ * through the sentence encoder, then the lexical features of the same text. Training and serving both come
+ * through here, so the model never sees features built differently from the ones it was trained on.
+ */
+export async function embedFeatureRows(
+  embeddings: EmbeddingProvider,
+  utterances: readonly { text: string; entities: readonly Entity[] }[],
+): Promise<Float32Array[]> {
+  const texts = utterances.map((u) => delexicalise(u.text, u.entities));
+  const embedded = await embeddings.embed(texts);
+  return embedded.map((embedding, i) => featureRow(embedding, texts[i] as string));
+}
 
 const WORD = /[\p{L}\p{N}]+/gu;
 

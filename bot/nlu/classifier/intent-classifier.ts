@@ -1,7 +1,10 @@
 import type { AnyOnnxModel } from '../../../engines/predictors/onnx-model';
 import type { EmbeddingProvider } from '../../../rag/embeddings/embedding-provider';
-import { INTENTS, type Intent } from '../intents';
-import { featureRow } from './features';
+import { LruMap } from '../../core/lru-map';
+import { INTENTS, type Entity, type Intent } from '../intents';
+import { delexicalise } from './delexicalise';
+import { embedFeatureRows } from './features';
+import { INTENT_MODEL_VERSION } from './intent-model';
 
 export interface RankedIntent {
   intent: Intent;
@@ -9,21 +12,41 @@ export interface RankedIntent {
 }
 
 /**
+ * How many recent phrasings' rankings are kept. Chat repeats itself ("status of everything", the same alert
+ * name all night), and a new phrasing costs a sentence embedding on the event loop (10–20 ms) plus an ONNX
+ * run; a repeat costs a map lookup. The ranking depends only on the model and the delexicalised text, so a
+ * remembered one is exactly what the model would say again.
+ */
+export const RECENT_RANKINGS = 2000;
+
+/**
  * The learned intent classifier at run time: embeds the utterance, adds its lexical features, and asks the
  * ONNX model served by the predictor runtime. The model is looked up on every call, so a retrained model
- * that the registry hot-reloads is used from the next utterance on.
+ * that the registry hot-reloads is used from the next utterance on (and the remembered rankings are dropped).
  */
 export class IntentClassifier {
+  private readonly recent: LruMap<string, RankedIntent[]> | undefined;
+  private rankedBy: AnyOnnxModel | undefined;
+
   constructor(
     private readonly embeddings: EmbeddingProvider,
     private readonly model: () => AnyOnnxModel | Promise<AnyOnnxModel>,
-  ) {}
+    options: { remember?: number } = {},
+  ) {
+    const remember = options.remember ?? RECENT_RANKINGS;
+    this.recent = remember > 0 ? new LruMap(remember) : undefined;
+  }
 
-  /** Every intent with its probability, most likely first. */
-  async rank(text: string): Promise<RankedIntent[]> {
+  /** Every intent with its probability, most likely first. `entities` are the extractor's, for delexicalising. */
+  async rank(text: string, entities: readonly Entity[]): Promise<RankedIntent[]> {
     const model = await this.model();
     if (model.task !== 'classification') throw new Error(`model ${model.metadata.name} is not a classifier`);
-    const [embedding] = await this.embeddings.embed([text]);
+    if (major(model.metadata.version) !== major(INTENT_MODEL_VERSION)) {
+      // Another major version was built from other features: its answers would look sure and mean nothing.
+      throw new Error(
+        `model ${model.metadata.name} is version ${model.metadata.version}; this opsbot reads ${major(INTENT_MODEL_VERSION)}.x (retrain with npm run train:nlu)`,
+      );
+    }
     const expected = `${this.embeddings.id}[0]`;
     if (model.features[0] !== expected) {
       // A model trained on other embeddings would classify noise; refuse rather than guess.
@@ -31,11 +54,29 @@ export class IntentClassifier {
         `model ${model.metadata.name} was trained on ${model.features[0]?.replace(/\[0\]$/, '') ?? 'unknown'} embeddings, not ${this.embeddings.id}`,
       );
     }
-    const { scores } = await model.predictBatch(featureRow(embedding as Float32Array, text), 1);
+    if (model !== this.rankedBy) {
+      this.recent?.clear();
+      this.rankedBy = model;
+    }
+    const read = delexicalise(text, entities);
+    const remembered = this.recent?.get(read);
+    if (remembered) return remembered.map((r) => ({ ...r }));
+
+    const [row] = await embedFeatureRows(this.embeddings, [{ text, entities }]);
+    const { scores } = await model.predictBatch(row as Float32Array, 1);
     const labels = model.metadata.labels;
-    return labels
+    const ranked = labels
       .map((label, i) => ({ intent: label as Intent, probability: scores[i] as number }))
       .filter((r) => (INTENTS as readonly string[]).includes(r.intent))
       .sort((a, b) => b.probability - a.probability);
+    // Only while the same model serves: a reload during the await must not file its answer under the new one.
+    if (model === this.rankedBy)
+      this.recent?.set(
+        read,
+        ranked.map((r) => ({ ...r })),
+      );
+    return ranked;
   }
 }
+
+const major = (version: string) => version.split('.')[0];

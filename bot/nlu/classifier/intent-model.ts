@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { packageRoot } from '../../core/package-root';
 import type { EmbeddingProvider } from '../../../rag/embeddings/embedding-provider';
-import { INTENTS, type Intent } from '../intents';
-import { featureNames, featureRow, LEXICAL_DIMENSIONS } from './features';
+import { INTENTS, type Entity, type Intent } from '../intents';
+import { embedFeatureRows, featureNames, LEXICAL_DIMENSIONS } from './features';
 import { exportSoftmaxModel, INTENT_MODEL_INPUT, INTENT_MODEL_OUTPUT } from './onnx-export';
 import {
   DEFAULT_TRAINING,
@@ -12,12 +12,13 @@ import {
   type SoftmaxModel,
   type TrainingOptions,
 } from './softmax-regression';
+import { TYPO_SEED, withTypos } from './typo-augmentation';
 
 export const INTENT_MODEL_NAME = 'intent';
 /** Shipped with the package (built by `npm run train:nlu`), so a fresh install classifies without training. */
 export const INTENT_MODEL_FILE = path.join(packageRoot(), 'models', `${INTENT_MODEL_NAME}.onnx`);
 /** Bump when the features or the graph change, so an old model file is recognisably old. */
-export const INTENT_MODEL_VERSION = '1.0.0';
+export const INTENT_MODEL_VERSION = '2.0.0';
 
 /** What the predictor runtime reads next to models/intent.onnx; it doubles as the model card. */
 export interface IntentModelCard {
@@ -39,19 +40,33 @@ export interface TrainedIntentModel {
   card: IntentModelCard;
 }
 
+export interface IntentTrainingOptions {
+  /** The entity extractor the classifier will be served with: its spans are what gets delexicalised. */
+  entities: (text: string) => readonly Entity[];
+  /** The training file's bytes, hashed into the model card. */
+  dataText: string;
+  training?: TrainingOptions;
+  metrics?: Record<string, number>;
+  now?: Date;
+}
+
 /**
- * Trains the intent head on embeddings of the training utterances. The classes are the whole intent set in
- * its fixed order, so the model's columns never depend on which intents the data happens to contain.
+ * Trains the intent head on the training utterances and a misspelt copy of each (typo-augmentation.ts),
+ * delexicalised with the serving extractor. The classes are the whole intent set in its fixed order, so the
+ * model's columns never depend on which intents the data happens to contain.
  */
 export async function trainIntentModel(
   train: readonly { text: string; intent: Intent }[],
   embeddings: EmbeddingProvider,
-  options: { training?: TrainingOptions; dataText: string; metrics?: Record<string, number>; now?: Date },
+  options: IntentTrainingOptions,
 ): Promise<TrainedIntentModel> {
   await embeddings.ready();
-  const embedded = await embeddings.embed(train.map((u) => u.text));
-  const rows = embedded.map((embedding, i) => featureRow(embedding, (train[i] as { text: string }).text));
-  const labels = train.map((u) => INTENTS.indexOf(u.intent));
+  const augmented = withTypos(train);
+  const rows = await embedFeatureRows(
+    embeddings,
+    augmented.map((u) => ({ text: u.text, entities: options.entities(u.text) })),
+  );
+  const labels = augmented.map((u) => INTENTS.indexOf(u.intent));
   const training = options.training ?? DEFAULT_TRAINING;
   const model = trainSoftmaxRegression(rows, labels, INTENTS, training);
   const card: IntentModelCard = {
@@ -70,9 +85,9 @@ export async function trainIntentModel(
     dataHash: createHash('sha256')
       .update(options.dataText)
       .update(embeddings.id)
-      .update(JSON.stringify({ training, lexicalDimensions: LEXICAL_DIMENSIONS }))
+      .update(JSON.stringify({ training, lexicalDimensions: LEXICAL_DIMENSIONS, typoSeed: TYPO_SEED }))
       .digest('hex'),
-    description: `Multinomial logistic regression over ${embeddings.id} sentence embeddings (${embeddings.dimensions} dimensions) and ${LEXICAL_DIMENSIONS} hashed lexical features, ${train.length} training utterances, ${training.epochs} full-batch Adam epochs, L2 ${training.l2}.`,
+    description: `Multinomial logistic regression over ${embeddings.id} sentence embeddings (${embeddings.dimensions} dimensions) and ${LEXICAL_DIMENSIONS} hashed lexical features of the delexicalised utterance; ${train.length} training utterances and ${augmented.length - train.length} misspelt copies (seed ${TYPO_SEED}), ${training.epochs} full-batch Adam epochs, L2 ${training.l2}.`,
   };
   return { model, onnx: exportSoftmaxModel(model, INTENT_MODEL_VERSION), card };
 }
