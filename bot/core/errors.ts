@@ -17,6 +17,8 @@ export enum ErrorCode {
   NotifyTargetUnknown = 'notify_target_unknown',
   ChannelNotConfigured = 'channel_not_configured',
   ChannelDeliveryFailed = 'channel_delivery_failed',
+  DriverFailed = 'driver_failed',
+  DriverTimeout = 'driver_timeout',
   Internal = 'internal_error',
 }
 
