@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { machineLine, parseArgs, percentile, startOpsbotServer } from './bench-support';
+import { machineLine, parseArgs, percentile, startOpsbotServer, usageError } from './bench-support';
 
 const TARGET_P95_MS = 20;
 const TARGET_RPS = 1000;
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   const args = parseArgs('bench:chat', { duration: 'number', connections: 'number', nlu: 'string' });
   const duration = args.duration ?? 20;
   const connections = args.connections ?? 50;
+  if (args.nlu !== undefined && args.nlu !== 'rules' && args.nlu !== 'hybrid')
+    usageError('bench:chat', `--nlu is rules or hybrid, not "${args.nlu}"`);
   const apiKey = randomBytes(24).toString('hex');
 
   // The demo config, plus an API key with operator rights so the mix exercises slots and confirmations.

@@ -90,12 +90,7 @@ export function createRuntime(
   const configDir = configDirOf(loaded);
   const embeddings = createEmbeddingProvider(config, configDir);
   const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
-  const {
-    nlu,
-    predictors,
-    predictorsLoaded,
-    describe: describeNlu,
-  } = buildNlu(config, configDir, {
+  const { nlu, predictors, predictorsLoaded, description } = buildNlu(config, configDir, {
     catalog,
     embeddings,
     logger: deps.logger,
@@ -127,7 +122,7 @@ export function createRuntime(
       requiredForReadiness: true,
       check: async () => ({
         state: 'ok',
-        detail: `${describeNlu()}, ${INTENTS.length} intents`,
+        detail: `${description}, ${INTENTS.length} intents`,
       }),
     },
     ...(predictors ? [predictors.component()] : []),

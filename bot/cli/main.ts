@@ -124,9 +124,11 @@ program
   .action(async (text: string | undefined, options: { file?: string; json?: boolean }) => {
     // The same understanding the server has: nlu.engine decides rules or hybrid, as it does there.
     const loaded = loadConfig();
-    const { nlu, predictors, predictorsLoaded } = buildNlu(loaded.config, configDirOf(loaded), {
-      catalog: new ServiceCatalog(loaded.config),
-      embeddings: createEmbeddingProvider(loaded.config, configDirOf(loaded)),
+    const { config } = loaded;
+    const configDir = configDirOf(loaded);
+    const { nlu, predictors, predictorsLoaded } = buildNlu(config, configDir, {
+      catalog: new ServiceCatalog(config),
+      embeddings: createEmbeddingProvider(config, configDir),
       logger: createLogger('warn', STDERR),
     });
     try {

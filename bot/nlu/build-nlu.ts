@@ -17,7 +17,8 @@ export interface BuiltNlu {
   predictors?: ModelRegistry;
   /** Settles when the models' first load has (or has not) finished; turns wait for it. */
   predictorsLoaded?: Promise<void>;
-  describe(): string;
+  /** What /readyz and "system status" say of it. */
+  description: string;
 }
 
 /**
@@ -30,11 +31,8 @@ export function buildNlu(
   configDir: string,
   deps: { catalog: ServiceCatalog; embeddings: EmbeddingProvider; logger: Logger },
 ): BuiltNlu {
-  const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
-  const rules = new RuleNlu(deps.catalog, runbookLexicon(knowledgeSources));
-  if (config.nlu.engine === 'rules') {
-    return { nlu: rules, describe: () => 'rules and lexicons' };
-  }
+  const rules = buildRuleNlu(config, configDir, deps.catalog);
+  if (config.nlu.engine === 'rules') return { nlu: rules, description: 'rules and lexicons' };
   const predictors = new ModelRegistry(
     config.nlu.modelsDir ? path.resolve(configDir, config.nlu.modelsDir) : path.dirname(INTENT_MODEL_FILE),
     { logger: deps.logger },
@@ -53,7 +51,12 @@ export function buildNlu(
     nlu: new HybridNlu(rules, classifier, deps.logger),
     predictors,
     predictorsLoaded: predictorsLoaded.catch(() => {}),
-    describe: () =>
-      `hybrid: rules where exact, ${INTENT_MODEL_NAME} classifier (${deps.embeddings.id}) for the rest`,
+    description: `hybrid: rules where exact, ${INTENT_MODEL_NAME} classifier (${deps.embeddings.id}) for the rest`,
   };
+}
+
+/** The rule engine over the catalog and the runbook ids and alert names of the configured knowledge sources. */
+export function buildRuleNlu(config: OpsbotConfig, configDir: string, catalog: ServiceCatalog): RuleNlu {
+  const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
+  return new RuleNlu(catalog, runbookLexicon(knowledgeSources));
 }

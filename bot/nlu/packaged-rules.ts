@@ -2,8 +2,8 @@ import path from 'node:path';
 import { ServiceCatalog } from '../config/catalog';
 import { loadConfig } from '../config/load';
 import { packageRoot } from '../core/package-root';
-import { RuleNlu } from './rule-nlu';
-import { runbookLexicon } from './runbook-lexicon';
+import { buildRuleNlu } from './build-nlu';
+import type { RuleNlu } from './rule-nlu';
 
 /**
  * The rule engine as `npm start` builds it from the package's own opsbot.config.yaml: its catalog and the
@@ -13,6 +13,5 @@ import { runbookLexicon } from './runbook-lexicon';
 export function packagedRuleNlu(): RuleNlu {
   const root = packageRoot();
   const { config } = loadConfig({ OPSBOT_CONFIG: path.join(root, 'opsbot.config.yaml') });
-  const sources = config.knowledge.sources.map((source) => path.resolve(root, source));
-  return new RuleNlu(new ServiceCatalog(config), runbookLexicon(sources));
+  return buildRuleNlu(config, root, new ServiceCatalog(config));
 }

@@ -54,7 +54,7 @@ describe('typo augmentation', () => {
   });
 
   it('is deterministic for a seed, and another seed gives other typos', () => {
-    expect(withTypos(data)).toEqual(withTypos(data, TYPO_SEED));
+    expect(withTypos(data, TYPO_SEED)).toEqual(withTypos(data, TYPO_SEED));
     const many = Array.from({ length: 20 }, (_, i) => ({ text: `please restart inventory ${i}` }));
     expect(withTypos(many, 1)).not.toEqual(withTypos(many, 2));
   });
