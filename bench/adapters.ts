@@ -11,14 +11,8 @@ import { createHmac } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import {
-  machineLine,
-  parseArgs,
-  percentile,
-  processCpuMs,
-  startOpsbotServer,
-  usageError,
-} from './bench-support';
+import { parseArgs, usageError } from '../bot/cli/script-args';
+import { machineLine, percentile, processCpuMs, startOpsbotServer } from './bench-support';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 const SURFACES = ['slack-command', 'slack-mention', 'teams'];

@@ -1,4 +1,4 @@
-/** What the benches share: argument parsing, the machine line, figures, progress, an opsbot server process. */
+/** What the benches share: the machine line, figures, progress, an opsbot server process. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,62 +9,6 @@ import { packageRoot } from '../bot/core/package-root';
 
 /** How long a started server may take to answer /readyz. */
 const SERVER_READY_TIMEOUT_MS = 10_000;
-
-export type ArgKind = 'string' | 'strings' | 'number' | 'flag';
-export type ArgValues<S extends Record<string, ArgKind>> = {
-  [K in keyof S]: S[K] extends 'strings'
-    ? string[]
-    : S[K] extends 'number'
-      ? number | undefined
-      : S[K] extends 'flag'
-        ? boolean
-        : string | undefined;
-};
-
-/** Bad arguments: one line naming the script on stderr, exit code 2. */
-export function usageError(script: string, message: string): never {
-  console.error(`${script}: ${message}`);
-  process.exit(2);
-}
-
-/**
- * `--name value` options ("strings" may repeat, "number" must be a positive number) and `--flag`s. An unknown
- * option, a missing value or a stray word is a usage error.
- */
-export function parseArgs<S extends Record<string, ArgKind>>(
-  script: string,
-  spec: S,
-  argv: readonly string[] = process.argv.slice(2),
-): ArgValues<S> {
-  const out: Record<string, unknown> = {};
-  for (const [name, kind] of Object.entries(spec))
-    out[name] = kind === 'strings' ? [] : kind === 'flag' ? false : undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i] as string;
-    const name = word.startsWith('--') ? word.slice(2) : undefined;
-    const kind = name === undefined ? undefined : spec[name];
-    if (name === undefined || kind === undefined)
-      usageError(
-        script,
-        `unknown argument "${word}" (options: ${Object.keys(spec)
-          .map((n) => `--${n}`)
-          .join(', ')})`,
-      );
-    if (kind === 'flag') {
-      out[name] = true;
-      continue;
-    }
-    const value = argv[++i];
-    if (value === undefined || value.startsWith('--')) usageError(script, `--${name} needs a value`);
-    if (kind === 'number') {
-      const n = Number(value);
-      if (!Number.isFinite(n) || n <= 0) usageError(script, `--${name} must be a positive number`);
-      out[name] = n;
-    } else if (kind === 'strings') (out[name] as string[]).push(value);
-    else out[name] = value;
-  }
-  return out as ArgValues<S>;
-}
 
 export function machineLine(): string {
   return `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`;

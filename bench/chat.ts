@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { machineLine, parseArgs, percentile, startOpsbotServer, usageError } from './bench-support';
+import { parseArgs, usageError } from '../bot/cli/script-args';
+import { machineLine, percentile, startOpsbotServer } from './bench-support';
 
 const TARGET_P95_MS = 20;
 const TARGET_RPS = 1000;

@@ -24,7 +24,8 @@ import { Bm25Index } from '../rag/index/bm25';
 import { buildIndex } from '../rag/index/index-builder';
 import { readIndex } from '../rag/index/index-files';
 import { fieldTexts } from '../rag/index/knowledge-index';
-import { elapsedMs, machineLine, mean, parseArgs, progressLine, tempDir, usageError } from './bench-support';
+import { parseArgs, usageError } from '../bot/cli/script-args';
+import { elapsedMs, machineLine, mean, progressLine, tempDir } from './bench-support';
 
 const SCRIPT = 'eval:rag';
 

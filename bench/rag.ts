@@ -18,6 +18,7 @@ import type { SourceDocument } from '../rag/documents/source-document';
 import { UseLiteEmbeddingProvider } from '../rag/embeddings/use-lite-provider';
 import { buildIndex, type BuildProgress, type BuildReport } from '../rag/index/index-builder';
 import { readIndex } from '../rag/index/index-files';
+import { parseArgs, usageError } from '../bot/cli/script-args';
 import {
   elapsedMs,
   machineLine,
@@ -25,12 +26,10 @@ import {
   median,
   MemoryPeak,
   ms,
-  parseArgs,
   percentile,
   progressLine,
   seconds,
   tempDir,
-  usageError,
 } from './bench-support';
 
 const SCRIPT = 'bench:rag';

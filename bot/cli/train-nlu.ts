@@ -13,10 +13,11 @@ import { loadLabelledUtterances, NLU_DATA_DIR } from '../nlu/data/labelled-utter
 import { scoreIntents } from '../nlu/evaluation';
 import { INTENTS } from '../nlu/intents';
 import { packagedRuleNlu } from '../nlu/packaged-rules';
+import { parseArgs } from './script-args';
 
 async function main(): Promise<void> {
-  const outAt = process.argv.indexOf('--out');
-  const out = outAt >= 0 ? path.resolve(process.argv[outAt + 1] ?? '') : path.dirname(INTENT_MODEL_FILE);
+  const args = parseArgs('train:nlu', { out: 'string' });
+  const out = args.out !== undefined ? path.resolve(args.out) : path.dirname(INTENT_MODEL_FILE);
   const trainFile = path.join(NLU_DATA_DIR, 'train.jsonl');
   const train = loadLabelledUtterances(trainFile);
   const test = loadLabelledUtterances(path.join(NLU_DATA_DIR, 'test.jsonl'));
