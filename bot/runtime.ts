@@ -16,7 +16,7 @@ import { Assistant } from './assistant';
 import { ServiceCatalog } from './config/catalog';
 import type { LoadedConfig } from './config/load';
 import type { OpsbotConfig } from './config/schema';
-import { MemoryDedupStore, type DedupStore } from './core/dedup-store';
+import { failOpen, MemoryDedupStore, type DedupStore } from './core/dedup-store';
 import type { Component } from './core/health';
 import { FileRecordStore, type RecordStore } from './core/record-store';
 import type { Logger } from './core/logger';
@@ -61,7 +61,10 @@ export interface Runtime {
   /** Adds a part that starts after the runtime (a chat platform) to /readyz and "system status". */
   addComponent(component: Component): void;
   knowledge: KnowledgeBase;
-  /** Deliveries already handled (platform retries, redelivered activities): memory, or Redis with REDIS_URL. */
+  /**
+   * Deliveries already handled (platform retries, redelivered activities): memory, or Redis with REDIS_URL.
+   * Never throws: when the store fails, a claim succeeds (see failOpen).
+   */
   dedup: DedupStore;
   /** A named store of records that outlive the process: a JSON file under stateDir, or a Redis hash. */
   records<T>(name: string): RecordStore<T>;
@@ -80,13 +83,14 @@ export function createRuntime(
   const { config } = loaded;
   const catalog = new ServiceCatalog(config);
   const policy = new Policy(config.policy);
-  const sessions = createSessionStore(config);
-  // With Redis configured, the stores that several processes must share live there too.
-  const redis =
-    config.sessions.store === 'redis' && config.sessions.redisUrl
-      ? createRedisClient(config.sessions.redisUrl)
-      : undefined;
-  const dedup: DedupStore = redis ? new RedisDedupStore(redis) : new MemoryDedupStore();
+  // With Redis configured for sessions, the other stores that several processes must share live there too,
+  // all on one connection.
+  const redisUrl = config.sessions.store === 'redis' ? config.sessions.redisUrl : undefined;
+  const redis = redisUrl ? createRedisClient(redisUrl) : undefined;
+  const sessions: SessionStore = redis
+    ? new RedisSessionStore(redis, config.sessions.ttlSeconds, config.sessions.keyPrefix)
+    : new MemorySessionStore(config.sessions.ttlSeconds, config.sessions.maxInMemory);
+  const dedup = failOpen(redis ? new RedisDedupStore(redis) : new MemoryDedupStore(), deps.logger);
   const configDir = configDirOf(loaded);
   const embeddings = createEmbeddingProvider(config, configDir);
   const knowledgeSources = config.knowledge.sources.map((s) => path.resolve(configDir, s));
@@ -211,12 +215,9 @@ export function createRuntime(
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     async close() {
       await predictorsLoaded;
-      await Promise.all([
-        sessions.close(),
-        dedup.close(),
-        redis ? closeRedisClient(redis) : undefined,
-        predictors?.close(),
-      ]);
+      await Promise.all([sessions.close(), dedup.close(), predictors?.close()]);
+      // Last: the stores above may still be using the connection.
+      if (redis) await closeRedisClient(redis);
     },
   };
 }
@@ -238,12 +239,4 @@ export function createEmbeddingProvider(config: OpsbotConfig, configDir: string)
     });
   }
   return new UseLiteEmbeddingProvider();
-}
-
-function createSessionStore(config: OpsbotConfig): SessionStore {
-  const { sessions } = config;
-  if (sessions.store === 'redis' && sessions.redisUrl) {
-    return new RedisSessionStore(sessions.redisUrl, sessions.ttlSeconds, sessions.keyPrefix);
-  }
-  return new MemorySessionStore(sessions.ttlSeconds, sessions.maxInMemory);
 }

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 const REDIS_COMMAND_TIMEOUT_MS = 1000;
 const REDIS_CONNECT_TIMEOUT_MS = 2000;
 
-/** A Redis connection with opsbot's timeouts, for the stores that share one (dedup, records). */
+/** A Redis connection with opsbot's timeouts, shared by the Redis stores (sessions, dedup, records). */
 export function createRedisClient(url: string): Redis {
   const redis = new Redis(url, {
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,

@@ -3,8 +3,6 @@ import type { DedupStore } from '../../bot/core/dedup-store';
 
 /** Dedup shared by every opsbot process: one key per delivery, claimed with SET NX and expiring on its own. */
 export class RedisDedupStore implements DedupStore {
-  readonly kind = 'redis';
-
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix = 'opsbot:dedup:',

@@ -3,7 +3,6 @@ import type { RecordStore } from '../../bot/core/record-store';
 
 /** Records in one Redis hash per store name, shared by every opsbot process. */
 export class RedisRecordStore<T> implements RecordStore<T> {
-  readonly kind = 'redis';
   private readonly hash: string;
 
   constructor(
@@ -32,5 +31,7 @@ export class RedisRecordStore<T> implements RecordStore<T> {
     return Object.entries(all).map(([key, raw]) => ({ key, value: JSON.parse(raw) as T }));
   }
 
-  async close(): Promise<void> {}
+  size(): Promise<number> {
+    return this.redis.hlen(this.hash);
+  }
 }

@@ -1,20 +1,19 @@
 import type Redis from 'ioredis';
 import type { SessionState, SessionStore } from '../../bot/dialogue/session';
 import { ErrorCode, OpsbotError } from '../../bot/core/errors';
-import { closeRedisClient, createRedisClient } from './redis-client';
 
-/** Sessions in Redis, one JSON string per conversation with a TTL, shared by every opsbot process. */
+/**
+ * Sessions in Redis, one JSON string per conversation with a TTL, shared by every opsbot process. The
+ * connection is the caller's, shared with the other Redis stores; the caller closes it.
+ */
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis';
-  private readonly redis: Redis;
 
   constructor(
-    url: string,
+    private readonly redis: Redis,
     private readonly ttlSeconds: number,
     private readonly keyPrefix = 'opsbot:session:',
-  ) {
-    this.redis = createRedisClient(url);
-  }
+  ) {}
 
   async get(key: string): Promise<SessionState | undefined> {
     const raw = await this.call(() => this.redis.get(this.keyPrefix + key));
@@ -33,9 +32,7 @@ export class RedisSessionStore implements SessionStore {
     await this.call(() => this.redis.ping());
   }
 
-  async close(): Promise<void> {
-    await closeRedisClient(this.redis);
-  }
+  async close(): Promise<void> {}
 
   private async call<T>(command: () => Promise<T>): Promise<T> {
     try {

@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
-import type { BadgeState, Block, Button, Citation, Reply, StatusBadge } from '../../bot/core/message';
+import type { BadgeState, Button, Citation, Reply, StatusBadge } from '../../bot/core/message';
+import { type BoldSpan, chunk, inlineSpans, isWordChar, replyBlocks, webUrl } from '../reply-rendering';
 
 type KnownBlock = types.KnownBlock;
 type ActionsBlock = types.ActionsBlock;
@@ -46,14 +47,10 @@ const BADGE_EMOJI: Record<BadgeState, string> = {
 
 const ZERO_WIDTH_SPACE = '\u200b';
 const ELLIPSIS = '…';
-const INLINE = /`([^`]+)`|\*\*([^*]+)\*\*/g;
-const WORD_CHAR = /[\p{L}\p{N}]/u;
 const PROSE_BREAKS = ['\n\n', '\n', ' '];
 const CODE_BREAKS = ['\n', ' '];
 
 export function renderForSlack(reply: Reply, options: SlackRenderOptions = {}): SlackMessage {
-  const source: Block[] =
-    reply.blocks.length > 0 ? reply.blocks : reply.text.trim() ? [{ type: 'section', text: reply.text }] : [];
   let actionsBlocks = 0;
   const nextActionsBlockId = (): string | undefined => {
     const base = options.actionsBlockId;
@@ -66,7 +63,7 @@ export function renderForSlack(reply: Reply, options: SlackRenderOptions = {}): 
     return id;
   };
 
-  const blocks = source.flatMap((block): KnownBlock[] => {
+  const blocks = replyBlocks(reply).flatMap((block): KnownBlock[] => {
     switch (block.type) {
       case 'section':
         return sections(splitToFit(block.text, mrkdwn, SLACK_LIMITS.sectionText, PROSE_BREAKS).map(mrkdwn));
@@ -221,21 +218,11 @@ function citationBlocks(citations: Citation[]): ContextBlock[] {
 
 function citationText(c: Citation): string {
   const rest = `${c.heading ? ` › ${literal(c.heading)}` : ''} · ${literal(c.source)}${c.score !== undefined ? ` · ${c.score.toFixed(2)}` : ''}`;
-  const url = safeUrl(c.url);
+  // `|` would end the link target, and `&` is escaped as everywhere else in mrkdwn.
+  const url = webUrl(c.url)?.replace(/\|/g, '%7C').replace(/&/g, '&amp;');
   const linked = url ? `<${url}|${literal(c.title)}>${rest}` : undefined;
   if (linked && linked.length <= SLACK_LIMITS.contextElementText) return linked;
   return truncateToFit(`${c.title}${rest}`, literal, SLACK_LIMITS.contextElementText);
-}
-
-/** Only web links: a javascript: or data: URL in a citation must never become a clickable link. */
-function safeUrl(url: string | undefined): string | undefined {
-  if (!url || !/^https?:\/\//i.test(url)) return undefined;
-  try {
-    // `|` would end the link target and `&` must be escaped like everywhere else in mrkdwn.
-    return new URL(url).href.replace(/\|/g, '%7C').replace(/&/g, '&amp;');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Past Slack's block limit the reply keeps its first blocks and says how much it left out. */
@@ -259,22 +246,22 @@ function capBlocks(blocks: KnownBlock[]): KnownBlock[] {
 
 /** Core text (**bold** and `code` spans) as Slack mrkdwn, with everything else shown literally. */
 function mrkdwn(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(INLINE)) {
-    out += literal(text.slice(last, m.index));
-    const [whole, code, bold] = m;
-    if (code !== undefined) {
-      out += `\`${escapeControl(code)}\``;
-    } else if (bold !== undefined) {
-      const before = text[m.index - 1] ?? '';
-      const after = text[m.index + whole.length] ?? '';
-      // Slack only formats markers at a word boundary; an invisible space gives it one.
-      out += `${WORD_CHAR.test(before) ? ZERO_WIDTH_SPACE : ''}${strongInline(bold)}${WORD_CHAR.test(after) ? ZERO_WIDTH_SPACE : ''}`;
-    }
-    last = m.index + whole.length;
-  }
-  return out + literal(text.slice(last));
+  return inlineSpans(text)
+    .map((span) => {
+      switch (span.kind) {
+        case 'typed':
+          return literal(span.text);
+        case 'code':
+          return codeSpan(span.text);
+        case 'bold': {
+          // Slack only formats markers at a word boundary; an invisible space gives it one.
+          const before = isWordChar(span.before) ? ZERO_WIDTH_SPACE : '';
+          const after = isWordChar(span.after) ? ZERO_WIDTH_SPACE : '';
+          return before + strongInline(span) + after;
+        }
+      }
+    })
+    .join('');
 }
 
 function mrkdwnLine(line: string): string {
@@ -285,17 +272,18 @@ function strong(text: string): string {
   return `*${literal(text.trim())}*`;
 }
 
-/** Bold text that may hold `code` spans; whitespace moves outside the markers, where Slack needs it. */
-function strongInline(text: string): string {
-  const [, lead = '', inner = '', trail = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(text) ?? [];
-  if (!inner) return literal(text);
-  let out = '';
-  let last = 0;
-  for (const m of inner.matchAll(/`([^`]+)`/g)) {
-    out += literal(inner.slice(last, m.index)) + `\`${escapeControl(m[1] ?? '')}\``;
-    last = m.index + m[0].length;
-  }
-  return `${lead}*${out}${literal(inner.slice(last))}*${trail}`;
+/** Bold text that may hold `code` spans; whitespace stays outside the markers, where Slack needs it. */
+function strongInline({ text, lead, trail }: BoldSpan): string {
+  if (!text) return literal(lead + trail);
+  // Bold text holds no `*`, so its spans are typed text and code.
+  const inner = inlineSpans(text).map((span) =>
+    span.kind === 'code' ? codeSpan(span.text) : literal(span.text),
+  );
+  return `${lead}*${inner.join('')}*${trail}`;
+}
+
+function codeSpan(code: string): string {
+  return `\`${escapeControl(code)}\``;
 }
 
 /**
@@ -304,7 +292,7 @@ function strongInline(text: string): string {
  */
 function literal(text: string): string {
   const neutral = text.replace(/[*_~`]/g, (marker, offset: number) =>
-    WORD_CHAR.test(text[offset - 1] ?? '') && WORD_CHAR.test(text[offset + 1] ?? '')
+    isWordChar(text[offset - 1]) && isWordChar(text[offset + 1])
       ? marker
       : `${ZERO_WIDTH_SPACE}${marker}${ZERO_WIDTH_SPACE}`,
   );
@@ -427,10 +415,4 @@ function packLines(lines: string[], max: number): string[] {
   }
   if (current !== undefined) texts.push(current);
   return texts;
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const groups: T[][] = [];
-  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
-  return groups;
 }

@@ -1,11 +1,4 @@
-import {
-  type AnyMiddlewareArgs,
-  App,
-  type Middleware,
-  type RespondFn,
-  SocketModeReceiver,
-  type webApi,
-} from '@slack/bolt';
+import { App, type RespondFn, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { SlackConfig } from '../../bot/config/schema';
 import type { Logger } from '../../bot/core/logger';
 import type { Principal, Reply, TurnAction } from '../../bot/core/message';
@@ -65,8 +58,6 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
     convoStore: false,
   });
 
-  app.use(dedupEvents(runtime, log));
-
   function converse(conversation: SlackConversation, user: Principal, text: string, action?: TurnAction) {
     return runtime.assistant.answer({
       channel: 'slack',
@@ -82,17 +73,29 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
     return renderForSlack(reply, { actionsBlockId: actionsBlockId(conversation) });
   }
 
+  /** Posts into a channel or DM, in a thread when given one; resolves with the new message's ts. */
   async function post(
     client: webApi.WebClient,
-    conversation: SlackConversation,
+    where: { channel: string; threadTs?: string },
     message: SlackMessage,
-  ): Promise<void> {
-    await client.chat.postMessage({
-      channel: conversation.channel,
-      ...(conversation.kind === 'thread' ? { thread_ts: conversation.threadTs } : {}),
+  ): Promise<string | undefined> {
+    const posted = await client.chat.postMessage({
+      channel: where.channel,
+      ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
       text: message.text,
       blocks: message.blocks,
     });
+    return posted.ts;
+  }
+
+  /**
+   * False for a retry of an event already answered: Slack resends an event it believes was lost, with the
+   * same event_id. Claimed only for events about to be answered, so ignored chatter costs no store write.
+   */
+  async function firstDelivery(eventId: string): Promise<boolean> {
+    if (await runtime.dedup.claim(`slack:event:${eventId}`, EVENT_DEDUP_TTL_SECONDS)) return true;
+    log.info({ eventId }, 'duplicate Slack event ignored');
+    return false;
   }
 
   app.command(slack.slashCommand, async ({ command, ack, respond }) => {
@@ -117,7 +120,7 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
   });
 
   app.event('app_mention', async ({ event, body, context, client }) => {
-    if (!event.user) return;
+    if (!event.user || !(await firstDelivery(body.event_id))) return;
     const conversation: SlackConversation = {
       kind: 'thread',
       team: body.team_id,
@@ -149,6 +152,7 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
       conversation = { kind: 'thread', team, channel: message.channel, threadTs: message.thread_ts };
       if (!(await runtime.assistant.knows('slack', conversationKey(conversation)))) return;
     }
+    if (!(await firstDelivery(body.event_id))) return;
     const { reply } = await converse(
       conversation,
       principal(message.user),
@@ -198,19 +202,16 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
     async send(target, reply) {
       if (target.channel !== 'slack') throw new Error(`not a Slack target: ${target.channel}`);
       // Buttons on a notification carry no conversation yet: a click finds it from the message's thread.
-      const message = renderForSlack(reply);
-      const posted = await app.client.chat.postMessage({
-        channel: target.conversation,
-        ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
-        text: message.text,
-        blocks: message.blocks,
-      });
-      return { channel: 'slack', conversation: target.conversation, messageId: posted.ts };
+      const messageId = await post(
+        app.client,
+        { channel: target.conversation, threadTs: target.threadTs },
+        renderForSlack(reply),
+      );
+      return { channel: 'slack', conversation: target.conversation, messageId };
     },
   };
 
   return {
-    name: 'slack',
     router: httpReceiver?.router,
     sender,
     component: {
@@ -264,22 +265,4 @@ async function showClick(
   } else {
     await respond({ replace_original: true, text, ...(blocks ? { blocks } : {}) });
   }
-}
-
-/** Handles each Events API delivery once: Slack resends an event it believes was lost, with the same event_id. */
-function dedupEvents(runtime: Runtime, log: Logger): Middleware<AnyMiddlewareArgs> {
-  return async ({ body, next }) => {
-    const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string') {
-      // If the dedup store is down, handling twice beats dropping an on-call engineer's message.
-      const first = await runtime.dedup
-        .claim(`slack:event:${eventId}`, EVENT_DEDUP_TTL_SECONDS)
-        .catch(() => true);
-      if (!first) {
-        log.info({ eventId }, 'duplicate Slack event ignored');
-        return;
-      }
-    }
-    await next();
-  };
 }

@@ -10,6 +10,7 @@ import { Router, type Request, type Response } from 'express';
 import { ErrorCode } from '../../bot/core/errors';
 import { sendError } from '../../bot/server/http-errors';
 import { readBodyText } from '../../bot/server/json-body';
+import { isRecord } from '../is-record';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 /** Slack's payloads are small; a generous bound still refuses a body meant to exhaust memory. */
@@ -116,7 +117,5 @@ function parseSlackBody(raw: string, contentType: string | undefined): Record<st
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return isRecord(value) ? value : undefined;
 }

@@ -1,5 +1,6 @@
 import type { BadgeState, Block, Button, Citation, Reply, StatusBadge } from '../../bot/core/message';
-import { bound } from '../web/render';
+import { isRecord } from '../is-record';
+import { bound, chunk, inlineSpans, isWordChar, replyBlocks, webUrl } from '../reply-rendering';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 /** The one Action.Execute verb opsbot uses; which button was pressed travels in the action's data. */
@@ -13,6 +14,8 @@ export const TEAMS_CARD_MAX_BYTES = 24 * 1024;
 export const TEAMS_MAX_ACTIONS = 5;
 /** Longest button title; Teams shows button titles on one line. */
 export const TEAMS_MAX_TITLE = 75;
+/** Longest text of one card element before it is cut; the card's byte budget may cut it further. */
+export const TEAMS_MAX_TEXT = 8000;
 
 export type CardColor = 'default' | 'good' | 'warning' | 'attention' | 'accent';
 
@@ -96,12 +99,10 @@ const BADGE: Record<BadgeState, { mark: string; color: CardColor }> = {
   info: { mark: 'INFO', color: 'accent' },
 };
 
-const INLINE = /`([^`]+)`|\*\*([^*]+)\*\*/g;
-const WORD_CHAR = /[\p{L}\p{N}]/u;
 const NO_BREAK_SPACE = '\u00a0';
 
 export function renderForTeams(reply: Reply): { text: string; card: AdaptiveCard } {
-  return { text: bound(reply.text), card: composeCard([], reply) };
+  return { text: bound(reply.text, TEAMS_MAX_TEXT), card: composeCard([], reply) };
 }
 
 /** The card that replaces a clicked card: who chose what, then the reply to the click with its own buttons. */
@@ -130,8 +131,7 @@ export function actionFromData(data: unknown): TeamsAction | undefined {
 }
 
 function composeCard(lead: CardElement[], reply: Reply): AdaptiveCard {
-  const blocks: Block[] =
-    reply.blocks.length > 0 ? reply.blocks : reply.text.trim() ? [{ type: 'section', text: reply.text }] : [];
+  const blocks = replyBlocks(reply);
   const buttons = blocks.flatMap((b) => (b.type === 'buttons' ? b.buttons : []));
   // A few buttons sit under the card; more than a host shows there go in rows where their block stands.
   const inRows = buttons.length > TEAMS_MAX_ACTIONS;
@@ -150,22 +150,27 @@ function composeCard(lead: CardElement[], reply: Reply): AdaptiveCard {
 function renderBlock(block: Block, buttonsInRows: boolean): CardElement[] {
   switch (block.type) {
     case 'section':
-      return block.text.trim() ? [textBlock(markdown(bound(block.text)).replace(/(?:\r?\n)+/g, '\n\n'))] : [];
+      return block.text.trim()
+        ? [textBlock(markdown(bound(block.text, TEAMS_MAX_TEXT)).replace(/(?:\r?\n)+/g, '\n\n'))]
+        : [];
     case 'fields': {
       const facts = block.fields
         .filter((f) => f.label.trim() || f.value.trim())
-        .map((f) => ({ title: plain(bound(f.label, TEAMS_MAX_TITLE)), value: markdown(bound(f.value)) }));
+        .map((f) => ({
+          title: plain(bound(f.label, TEAMS_MAX_TITLE)),
+          value: markdown(bound(f.value, TEAMS_MAX_TEXT)),
+        }));
       return facts.length > 0 ? [{ type: 'FactSet', facts }] : [];
     }
     case 'list': {
       const lines = block.items.map(
         (item, i) =>
-          `${block.ordered ? `${i + 1}.` : '-'} ${markdown(bound(item).replace(/\s*\n\s*/g, ' '))}`,
+          `${block.ordered ? `${i + 1}.` : '-'} ${markdown(bound(item, TEAMS_MAX_TEXT).replace(/\s*\n\s*/g, ' '))}`,
       );
       return lines.length > 0 ? [textBlock(lines.join('\r'))] : [];
     }
     case 'code':
-      return block.code.trim() ? [codeContainer(bound(block.code))] : [];
+      return block.code.trim() ? [codeContainer(bound(block.code, TEAMS_MAX_TEXT))] : [];
     case 'buttons':
       return buttonsInRows
         ? chunk(block.buttons, TEAMS_MAX_ACTIONS).map((row) => ({
@@ -223,7 +228,8 @@ function citationsContainer(citations: Citation[]): ContainerElement {
       textBlock('Sources', { ...small, weight: 'bolder' }),
       ...citations.map((c) => {
         const title = plain(bound(c.title, 500));
-        const url = safeUrl(c.url);
+        // A parenthesis would end the markdown link target early.
+        const url = webUrl(c.url)?.replace(/\(/g, '%28').replace(/\)/g, '%29');
         const parts = [
           (url ? `[${title}](${url})` : title) + (c.heading ? ` › ${plain(bound(c.heading, 500))}` : ''),
           plain(bound(c.source, 500)),
@@ -235,21 +241,10 @@ function citationsContainer(citations: Citation[]): ContainerElement {
   };
 }
 
-/** Only web links: a javascript: or data: URL in a citation must never become a clickable link. */
-function safeUrl(url: string | undefined): string | undefined {
-  if (!url || !/^https?:\/\//i.test(url)) return undefined;
-  try {
-    // A parenthesis would end the markdown link target early.
-    return new URL(url).href.replace(/\(/g, '%28').replace(/\)/g, '%29');
-  } catch {
-    return undefined;
-  }
-}
-
 function badgeColumns(badge: StatusBadge): ColumnSetElement {
   const { mark, color } = BADGE[badge.state];
   const label = badge.label.trim() ? `**${plain(bound(badge.label, 500))}**` : '';
-  const detail = badge.detail?.trim() ? markdown(bound(badge.detail)) : '';
+  const detail = badge.detail?.trim() ? markdown(bound(badge.detail, TEAMS_MAX_TEXT)) : '';
   const text = [label, detail].filter(Boolean).join(' — ');
   const columns: ColumnElement[] = [
     { type: 'Column', width: 'auto', items: [textBlock(mark, { weight: 'bolder', color })] },
@@ -309,21 +304,22 @@ function byteSize(value: unknown): number {
 
 /** Core text (**bold** and `code` spans) as Teams markdown; everything else is shown as typed. */
 function markdown(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(INLINE)) {
-    out += plain(text.slice(last, m.index));
-    const [whole, code, bold] = m;
-    if (code !== undefined) {
-      // Card markdown has no code spans; the backticks stay as the familiar marker, the content literal.
-      out += `\`${escapeMarkdown(code, false)}\``;
-    } else if (bold !== undefined) {
-      const [, lead = '', inner = '', trail = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(bold) ?? [];
-      out += inner ? `${lead}**${plain(inner)}**${trail}` : plain(whole);
-    }
-    last = m.index + whole.length;
-  }
-  return out + plain(text.slice(last));
+  return inlineSpans(text)
+    .map((span) => {
+      switch (span.kind) {
+        case 'typed':
+          return plain(span.text);
+        case 'code':
+          // Card markdown has no code spans; the backticks stay as the familiar marker, the content literal.
+          return `\`${escapeMarkdown(span.text, false)}\``;
+        case 'bold':
+          // Markers around nothing but whitespace format nothing, so they are shown as typed.
+          return span.text
+            ? `${span.lead}**${plain(span.text)}**${span.trail}`
+            : plain(`**${span.lead}${span.trail}**`);
+      }
+    })
+    .join('');
 }
 
 function plain(text: string): string {
@@ -336,21 +332,8 @@ function plain(text: string): string {
  */
 function escapeMarkdown(text: string, keepWordUnderscores: boolean): string {
   return text.replace(/\\(?=[!-/:-@[-`{-~])|[*_[\]]/g, (c, offset: number) =>
-    keepWordUnderscores &&
-    c === '_' &&
-    WORD_CHAR.test(text[offset - 1] ?? '') &&
-    WORD_CHAR.test(text[offset + 1] ?? '')
+    keepWordUnderscores && c === '_' && isWordChar(text[offset - 1]) && isWordChar(text[offset + 1])
       ? c
       : '\\' + c,
   );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const groups: T[][] = [];
-  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
-  return groups;
 }

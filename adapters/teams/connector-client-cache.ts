@@ -1,4 +1,5 @@
 import type { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { LruMap } from '../../bot/core/lru-map';
 
 type Authentication = ConfigurationBotFrameworkAuthentication;
 type ConnectorFactory = ReturnType<Authentication['createConnectorFactory']>;
@@ -14,17 +15,16 @@ const MAX_CACHED_CLIENTS = 100;
  * app's credentials, which renew their own tokens.
  */
 export function cacheConnectorClients(authentication: Authentication): Authentication {
-  const clients = new Map<string, Promise<ConnectorClient>>();
+  const clients = new LruMap<string, ConnectorClient>(MAX_CACHED_CLIENTS);
   const cached = (factory: ConnectorFactory): ConnectorFactory =>
     Object.assign(Object.create(factory) as ConnectorFactory, {
-      create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
+      async create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
         const key = `${serviceUrl}|${audience ?? ''}`;
+        // Only a built client is kept, so a failed creation is tried again next time; concurrent first
+        // calls for one key may each build one, and the last is kept.
         let client = clients.get(key);
         if (!client) {
-          if (clients.size >= MAX_CACHED_CLIENTS) clients.clear();
-          client = factory.create(serviceUrl, audience);
-          // A failed creation must not be remembered.
-          client.catch(() => clients.delete(key));
+          client = await factory.create(serviceUrl, audience);
           clients.set(key, client);
         }
         return client;

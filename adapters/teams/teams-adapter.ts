@@ -4,14 +4,13 @@ import {
   ConfigurationBotFrameworkAuthentication,
   TurnContext,
   type Activity,
-  type ConversationReference,
   type Response as BotResponse,
 } from 'botbuilder';
 import { Router } from 'express';
 import type { TeamsConfig } from '../../bot/config/schema';
 import { ErrorCode, OpsbotError } from '../../bot/core/errors';
 import type { Logger } from '../../bot/core/logger';
-import type { InboundTurn, Principal, Reply } from '../../bot/core/message';
+import type { InboundTurn, Principal } from '../../bot/core/message';
 import type { NotificationReceipt, NotificationSender } from '../../bot/notify/notifier';
 import type { Runtime } from '../../bot/runtime';
 import type { ChannelAdapter } from '../../bot/server/channel-adapter';
@@ -23,9 +22,11 @@ import {
   renderClickOutcome,
   renderForTeams,
   type AdaptiveCard,
+  type TeamsAction,
 } from './adaptive-card';
 import { cacheConnectorClients } from './connector-client-cache';
-import { ConversationReferences } from './conversation-references';
+import { ConversationReferences, type ConversationAddress } from './conversation-references';
+import { isRecord } from '../is-record';
 
 /**
  * Teams caps a message's text at about 28 KB, but an activity also carries entities, attachments and
@@ -39,8 +40,6 @@ const DEDUP_TTL_SECONDS = 3600;
 const EXECUTE_INVOKE = 'adaptiveCard/action';
 /** Universal Actions' response that shows a short message and leaves the card as it is. */
 const MESSAGE_RESPONSE_TYPE = 'application/vnd.microsoft.activity.message';
-
-type StoredReference = Partial<ConversationReference>;
 
 /**
  * Microsoft Teams through the Bot Framework: activities arrive at POST /api/messages, are authenticated by
@@ -58,44 +57,44 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
     }),
   );
   const adapter = new CloudAdapter(authentication);
-  const references = new ConversationReferences(runtime.records<StoredReference>('teams-conversations'));
+  const references = new ConversationReferences(runtime.records<ConversationAddress>('teams-conversations'));
   // Without an app id botbuilder accepts anything; with one, every activity that reaches a turn carried a valid JWT.
   const authenticated = appId !== '';
 
   const log = (level: 'warn' | 'error', err: unknown, correlationId: string, message: string) =>
     logger[level]({ event: 'teams.error', correlationId, error: describeError(err) }, message);
 
-  async function onMessage(context: TurnContext, correlationId: string): Promise<void> {
-    const { activity } = context;
-    const click = activity.value === undefined ? undefined : actionFromData(activity.value);
+  /** The assistant's turn for a message or a button click. */
+  function turnOf(activity: Activity, click: TeamsAction | undefined): InboundTurn {
     const text = textWithoutBotMention(activity);
-    const turn: InboundTurn = {
+    return {
       channel: 'teams',
       user: principal(activity, authenticated),
       conversationId: activity.conversation.id,
       text: text === '' && !click ? 'help' : text,
       action: click && { actionId: click.actionId, value: click.value },
     };
-    const { reply, outcome } = await runtime.assistant.answer(turn, correlationId);
+  }
+
+  async function onMessage(context: TurnContext, correlationId: string): Promise<void> {
+    const { activity } = context;
+    const click = activity.value === undefined ? undefined : actionFromData(activity.value);
+    const { reply, outcome } = await runtime.assistant.answer(turnOf(activity, click), correlationId);
+    const rendered = renderForTeams(reply);
     // An Action.Submit click comes as a reply to the card's message. As with Action.Execute, that card is
     // replaced by who chose what and the outcome, so its buttons cannot be pressed twice — unless the click
     // was refused (not this person's confirmation to give): then the buttons stay for whoever may press them.
     if (click && activity.replyToId && outcome !== 'refused' && outcome !== 'failed') {
       const card = renderClickOutcome({ who: speaker(activity), label: click.label ?? click.value }, reply);
       try {
-        await context.updateActivity({
-          type: ActivityTypes.Message,
-          id: activity.replyToId,
-          text: renderForTeams(reply).text,
-          attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }],
-        });
+        await context.updateActivity({ ...messageFor({ ...rendered, card }), id: activity.replyToId });
         return;
       } catch (err) {
         // A card that can no longer be edited (deleted, too old) must not swallow the outcome: it goes as a reply.
         log('warn', err, correlationId, 'could not update the clicked Teams card');
       }
     }
-    await context.sendActivity(messageFor(reply));
+    await context.sendActivity(messageFor(rendered));
   }
 
   async function onExecute(context: TurnContext, correlationId: string): Promise<void> {
@@ -105,25 +104,13 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
       await answerInvoke(context, MESSAGE_RESPONSE_TYPE, 'That button is not one of mine.');
       return;
     }
-    const answer = await runtime.assistant.answer(
-      {
-        channel: 'teams',
-        user: principal(activity, authenticated),
-        conversationId: activity.conversation.id,
-        text: '',
-        action: { actionId: click.actionId, value: click.value },
-      },
-      correlationId,
-    );
+    const { reply, outcome } = await runtime.assistant.answer(turnOf(activity, click), correlationId);
     // A message leaves the card and its buttons in place, so the click can be tried again or by someone else.
-    if (answer.outcome === 'refused' || answer.outcome === 'failed') {
-      await answerInvoke(context, MESSAGE_RESPONSE_TYPE, answer.reply.text);
+    if (outcome === 'refused' || outcome === 'failed') {
+      await answerInvoke(context, MESSAGE_RESPONSE_TYPE, reply.text);
       return;
     }
-    const card = renderClickOutcome(
-      { who: speaker(activity), label: click.label ?? click.value },
-      answer.reply,
-    );
+    const card = renderClickOutcome({ who: speaker(activity), label: click.label ?? click.value }, reply);
     await answerInvoke(context, ADAPTIVE_CARD_CONTENT_TYPE, card);
   }
 
@@ -208,14 +195,13 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
           for (const activity of activities) delete activity.replyToId;
           return next();
         });
-        messageId = (await context.sendActivity(messageFor(reply)))?.id;
+        messageId = (await context.sendActivity(messageFor(renderForTeams(reply))))?.id;
       });
       return { channel: 'teams', conversation: target.conversation, messageId };
     },
   };
 
   return {
-    name: 'teams',
     router,
     sender,
     component: {
@@ -231,7 +217,7 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
       },
     },
     async start() {},
-    stop: () => references.close(),
+    async stop() {},
   };
 }
 
@@ -262,7 +248,7 @@ class CapturedResponse implements BotResponse {
 }
 
 function isActivityShaped(body: unknown): body is Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  if (!isRecord(body)) return false;
   const { type, conversation } = body as { type?: unknown; conversation?: { id?: unknown } };
   return typeof type === 'string' && typeof conversation?.id === 'string';
 }
@@ -288,8 +274,7 @@ function textWithoutBotMention(activity: Activity): string {
   return text.trim();
 }
 
-function messageFor(reply: Reply): Partial<Activity> {
-  const { text, card } = renderForTeams(reply);
+function messageFor({ text, card }: { text: string; card: AdaptiveCard }): Partial<Activity> {
   return {
     type: ActivityTypes.Message,
     text,

@@ -1,4 +1,5 @@
-import type { BadgeState, Block, Reply } from '../../bot/core/message';
+import type { BadgeState, Reply } from '../../bot/core/message';
+import { replyBlocks } from '../reply-rendering';
 
 const ANSI = {
   reset: '\x1b[0m',
@@ -31,10 +32,9 @@ export function renderForTerminal(reply: Reply, options: TerminalRenderOptions):
     text
       .replace(/\*\*([^*]+)\*\*/g, (_, t: string) => paint(ANSI.bold, t))
       .replace(/`([^`]+)`/g, (_, t: string) => paint(ANSI.cyan, t));
-  const blocks: Block[] = reply.blocks.length > 0 ? reply.blocks : [{ type: 'section', text: reply.text }];
   let buttonNumber = 0;
 
-  const lines = blocks.map((block): string => {
+  const lines = replyBlocks(reply).map((block): string => {
     switch (block.type) {
       case 'section':
         return inline(block.text);

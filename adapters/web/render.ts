@@ -1,4 +1,5 @@
 import type { BadgeState, Block, Reply } from '../../bot/core/message';
+import { bound, webUrl } from '../reply-rendering';
 
 /** Longest text the widget shows in one element; longer text is cut with an ellipsis, never mid-surrogate. */
 export const WIDGET_MAX_TEXT = 8000;
@@ -25,24 +26,24 @@ export interface WidgetReply {
 }
 
 export function renderForWidget(reply: Reply): WidgetReply {
-  return { text: bound(reply.text), blocks: reply.blocks.map(renderBlock) };
+  return { text: widgetText(reply.text), blocks: reply.blocks.map(renderBlock) };
 }
 
 function renderBlock(block: Block): WidgetBlock {
   switch (block.type) {
     case 'section':
-      return { type: 'section', text: bound(block.text) };
+      return { type: 'section', text: widgetText(block.text) };
     case 'fields':
       return {
         type: 'fields',
-        fields: block.fields.map((f) => ({ label: bound(f.label), value: bound(f.value) })),
+        fields: block.fields.map((f) => ({ label: widgetText(f.label), value: widgetText(f.value) })),
       };
     case 'list':
-      return { type: 'list', ordered: block.ordered ?? false, items: block.items.map((item) => bound(item)) };
+      return { type: 'list', ordered: block.ordered ?? false, items: block.items.map(widgetText) };
     case 'code':
       return {
         type: 'code',
-        code: bound(block.code),
+        code: widgetText(block.code),
         ...(block.language ? { language: block.language } : {}),
       };
     case 'buttons':
@@ -51,38 +52,36 @@ function renderBlock(block: Block): WidgetBlock {
         buttons: block.buttons.map((b) => ({
           actionId: b.actionId,
           value: b.value,
-          label: bound(b.label),
+          label: widgetText(b.label),
           ...(b.style ? { style: b.style } : {}),
         })),
       };
     case 'citations':
       return {
         type: 'citations',
-        citations: block.citations.map((c) => ({
-          title: bound(c.title),
-          source: c.source,
-          ...(c.heading ? { heading: bound(c.heading) } : {}),
-          ...(c.score !== undefined ? { score: c.score.toFixed(2) } : {}),
-          // Only web links: a javascript: URL in a citation must never become a clickable link.
-          ...(c.url && /^https?:\/\//.test(c.url) ? { url: c.url } : {}),
-        })),
+        citations: block.citations.map((c) => {
+          const url = webUrl(c.url);
+          return {
+            title: widgetText(c.title),
+            source: c.source,
+            ...(c.heading ? { heading: widgetText(c.heading) } : {}),
+            ...(c.score !== undefined ? { score: c.score.toFixed(2) } : {}),
+            ...(url ? { url } : {}),
+          };
+        }),
       };
     case 'status':
       return {
         type: 'status',
         badges: block.badges.map((b) => ({
-          label: bound(b.label),
+          label: widgetText(b.label),
           state: b.state,
-          ...(b.detail ? { detail: bound(b.detail) } : {}),
+          ...(b.detail ? { detail: widgetText(b.detail) } : {}),
         })),
       };
   }
 }
 
-export function bound(text: string, max = WIDGET_MAX_TEXT): string {
-  if (text.length <= max) return text;
-  let cut = max - 1;
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // do not split a surrogate pair
-  return text.slice(0, cut) + '…';
+function widgetText(text: string): string {
+  return bound(text, WIDGET_MAX_TEXT);
 }

@@ -1,9 +1,10 @@
+import type { Logger } from './logger';
+
 /**
  * Remembers which deliveries were already handled, so that a platform's retry (Slack resends an event it
  * thinks was lost, Bot Framework redelivers an activity) is handled once.
  */
 export interface DedupStore {
-  readonly kind: string;
   /** True the first time `key` is claimed within `ttlSeconds`; false for every repeat until it expires. */
   claim(key: string, ttlSeconds: number): Promise<boolean>;
   close(): Promise<void>;
@@ -15,7 +16,6 @@ export interface DedupStore {
  * oldest first out. Platforms retry within minutes, so that bound is generous; use Redis for several processes.
  */
 export class MemoryDedupStore implements DedupStore {
-  readonly kind = 'memory';
   private readonly expiries = new Map<string, number>();
 
   constructor(
@@ -39,4 +39,25 @@ export class MemoryDedupStore implements DedupStore {
   async close(): Promise<void> {
     this.expiries.clear();
   }
+}
+
+/**
+ * The policy for when the store itself fails (Redis unreachable): the delivery is handled anyway. A retry
+ * answered twice during an outage is a small cost; a message that silently gets no answer is not.
+ */
+export function failOpen(store: DedupStore, logger: Logger): DedupStore {
+  return {
+    async claim(key, ttlSeconds) {
+      try {
+        return await store.claim(key, ttlSeconds);
+      } catch (err) {
+        logger.warn(
+          { event: 'dedup.unavailable', error: (err as Error).message },
+          'dedup store failed; handling the delivery without it',
+        );
+        return true;
+      }
+    },
+    close: () => store.close(),
+  };
 }

@@ -22,3 +22,15 @@ export interface Component {
   requiredForReadiness: boolean;
   check(): Promise<{ state: BadgeState; detail: string }>;
 }
+
+/**
+ * A component's state, never an exception: a check that throws is reported as critical with its message,
+ * so one broken part shows up as such instead of failing /readyz or "system status" as a whole.
+ */
+export async function checkComponent(component: Component): Promise<{ state: BadgeState; detail: string }> {
+  try {
+    return await component.check();
+  } catch (err) {
+    return { state: 'critical', detail: err instanceof Error ? err.message : String(err) };
+  }
+}

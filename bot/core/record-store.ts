@@ -7,12 +7,12 @@ import { replaceFile } from './durable-files';
  * opsbot can post into a conversation later), and similar bookkeeping of later engines.
  */
 export interface RecordStore<T> {
-  readonly kind: string;
   get(key: string): Promise<T | undefined>;
   put(key: string, value: T): Promise<void>;
   delete(key: string): Promise<void>;
   list(): Promise<{ key: string; value: T }[]>;
-  close(): Promise<void>;
+  /** How many records there are, without reading them. */
+  size(): Promise<number>;
 }
 
 /**
@@ -21,7 +21,6 @@ export interface RecordStore<T> {
  * one process owns the file, and it suits hundreds to a few thousand records, not millions.
  */
 export class FileRecordStore<T> implements RecordStore<T> {
-  readonly kind = 'file';
   private readonly file: string;
   private readonly records: Map<string, T>;
 
@@ -47,7 +46,9 @@ export class FileRecordStore<T> implements RecordStore<T> {
     return [...this.records].map(([key, value]) => ({ key, value }));
   }
 
-  async close(): Promise<void> {}
+  async size(): Promise<number> {
+    return this.records.size;
+  }
 
   private flush(): void {
     mkdirSync(path.dirname(this.file), { recursive: true });

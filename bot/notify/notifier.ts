@@ -38,24 +38,6 @@ export class Notifier {
     this.senders.delete(channel);
   }
 
-  /** The channels that can be notified now. */
-  channels(): NotifyTarget['channel'][] {
-    return [...this.senders.keys()];
-  }
-
-  resolve(target: string | NotifyTarget): NotifyTarget {
-    if (typeof target !== 'string') return target;
-    const found = this.named[target];
-    if (!found) {
-      const known = Object.keys(this.named);
-      throw new OpsbotError(
-        ErrorCode.NotifyTargetUnknown,
-        `no notification target named "${target}"${known.length > 0 ? ` (configured: ${known.join(', ')})` : ' (none configured under notifications.targets)'}`,
-      );
-    }
-    return found;
-  }
-
   async notify(target: string | NotifyTarget, reply: Reply): Promise<NotificationReceipt> {
     const resolved = this.resolve(target);
     const sender = this.senders.get(resolved.channel);
@@ -75,5 +57,18 @@ export class Notifier {
         { cause: err },
       );
     }
+  }
+
+  private resolve(target: string | NotifyTarget): NotifyTarget {
+    if (typeof target !== 'string') return target;
+    const found = this.named[target];
+    if (!found) {
+      const known = Object.keys(this.named);
+      throw new OpsbotError(
+        ErrorCode.NotifyTargetUnknown,
+        `no notification target named "${target}"${known.length > 0 ? ` (configured: ${known.join(', ')})` : ' (none configured under notifications.targets)'}`,
+      );
+    }
+    return found;
   }
 }

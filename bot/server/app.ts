@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ErrorCode, RequestError } from '../core/errors';
+import { checkComponent } from '../core/health';
 import { textReply } from '../core/message';
 import type { Logger } from '../core/logger';
 import { packageRoot } from '../core/package-root';
@@ -72,7 +73,7 @@ export function createApp({
       runtime.components.map(async (c) => ({
         name: c.name,
         required: c.requiredForReadiness,
-        ...(await c.check()),
+        ...(await checkComponent(c)),
       })),
     );
     const ready = components.every((c) => !c.required || c.state === 'ok');

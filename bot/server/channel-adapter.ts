@@ -7,7 +7,6 @@ import type { NotificationSender } from '../notify/notifier';
  * payloads into turns for the assistant, renders replies back, and can post unprompted through its sender.
  */
 export interface ChannelAdapter {
-  readonly name: string;
   /** The HTTP endpoints it receives on, mounted on opsbot's own Express app; absent when it connects out. */
   readonly router?: Router;
   /** Posts notifications into this platform's conversations. */

@@ -1,4 +1,4 @@
-import type { Component, HealthProbe, ProbeResult } from '../core/health';
+import { checkComponent, type Component, type HealthProbe, type ProbeResult } from '../core/health';
 import type { Block, StatusBadge } from '../core/message';
 import type { CatalogService } from '../config/catalog';
 import type { EnvironmentName } from '../config/schema';
@@ -88,7 +88,7 @@ export function createSystemStatusSkill(deps: {
       const services = catalog.list().filter((s) => s.environments[env]);
       const [healths, components] = await Promise.all([
         Promise.all(services.map((s) => checkService(s, env))),
-        Promise.all(deps.components().map(async (c) => ({ name: c.name, ...(await c.check()) }))),
+        Promise.all(deps.components().map(async (c) => ({ name: c.name, ...(await checkComponent(c)) }))),
       ]);
       const healthy = healths.filter((h) => h.result.state === 'ok').length;
       const problems = healths

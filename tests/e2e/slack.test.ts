@@ -14,8 +14,16 @@ const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123';
 const OPERATOR = 'UOPS0001';
 const VIEWER = 'UVIEW001';
 
+type FakeSlack = Awaited<ReturnType<typeof fakeSlack>>;
+
+/** The first call of `method` the fake saw from call number `from` on, once there is one. */
+async function waitForCall(slack: FakeSlack, method: string, from = 0, timeoutMs = 5000): Promise<SlackCall> {
+  const calls = await slack.waitFor((c) => c.slice(from).some((x) => x.method === method), timeoutMs);
+  return calls.slice(from).find((x) => x.method === method) as SlackCall;
+}
+
 describe('Slack', () => {
-  let slack: Awaited<ReturnType<typeof fakeSlack>>;
+  let slack: FakeSlack;
   let server: Awaited<ReturnType<typeof testServer>>;
   let eventSeq = 0;
 
@@ -81,6 +89,18 @@ describe('Slack', () => {
   const mention = (user: string, text: string, ts: string, channel: string) =>
     event({ type: 'app_mention', user, text: `<@${FAKE_BOT_USER}> ${text}`, ts, channel });
 
+  /** Someone posts a message: in a DM channel (D…), or in a channel, where `thread` puts it in a thread. */
+  const message = (user: string, text: string, ts: string, channel: string, thread?: string) =>
+    event({
+      type: 'message',
+      channel_type: channel.startsWith('D') ? 'im' : 'channel',
+      user,
+      text,
+      ts,
+      channel,
+      ...(thread ? { thread_ts: thread } : {}),
+    });
+
   const click = (
     message: { ts: string; text: string; blocks: any[] },
     button: { action_id: string; value: string; block_id: string },
@@ -115,6 +135,10 @@ describe('Slack', () => {
     );
 
   const callsAfter = (start: number) => slack.calls.slice(start);
+  const waitForPostIn = (channel: string, from: number) =>
+    slack.waitFor((calls) =>
+      calls.slice(from).some((c) => c.method === 'chat.postMessage' && c.body.channel === channel),
+    );
   const buttonIn = (blocks: any[], actionId: string) => {
     const actions = blocks.find((b) => b.type === 'actions');
     const button = actions.elements.find((e: any) => e.action_id === actionId);
@@ -154,9 +178,7 @@ describe('Slack', () => {
     const res = await slashCommand('help', OPERATOR, 'C0CMD001', 'help-1');
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
-    const [answer] = (await slack.waitFor((c) => c.some((x) => x.method === 'response_url/help-1'))).filter(
-      (c) => c.method === 'response_url/help-1',
-    ) as [SlackCall];
+    const answer = await waitForCall(slack, 'response_url/help-1', start);
     expect(answer.body).toMatchObject({ response_type: 'in_channel', replace_original: false });
     expect(answer.body.text).toMatch(/role: operator/);
     expect(validateBlockKit(answer.body as any)).toEqual([]);
@@ -165,11 +187,11 @@ describe('Slack', () => {
 
   it('keeps slash-command state per user and channel, and a Confirm click runs the confirmed action', async () => {
     await slashCommand('scale payments', OPERATOR, 'C0CMD002', 'scale-1');
-    const asked = await waitForCall('response_url/scale-1');
+    const asked = await waitForCall(slack, 'response_url/scale-1');
     expect(asked.body.text).toBe('To how many replicas?');
 
     await slashCommand('5', OPERATOR, 'C0CMD002', 'scale-2');
-    const confirm = await waitForCall('response_url/scale-2');
+    const confirm = await waitForCall(slack, 'response_url/scale-2');
     expect(confirm.body.text).toMatch(/^Please confirm: scale payments in production to 5 replicas\./);
     const button = buttonIn(confirm.body.blocks, 'dialogue.confirm');
     expect(button.block_id).toBe(`opsbot/${FAKE_TEAM}/C0CMD002/u${OPERATOR}`);
@@ -177,56 +199,34 @@ describe('Slack', () => {
     const message = { ts: '1700000999.000100', text: confirm.body.text, blocks: confirm.body.blocks };
     const res = await click(message, button, OPERATOR, 'C0CMD002', 'scale-click');
     expect(res.status).toBe(200);
-    const update = await waitForCall('chat.update');
+    const update = await waitForCall(slack, 'chat.update');
     expect(update.body).toMatchObject({ channel: 'C0CMD002', ts: message.ts });
     expect(JSON.stringify(update.body.blocks)).toContain(`<@${OPERATOR}> chose *Confirm*`);
     expect(update.body.blocks.some((b: any) => b.type === 'actions')).toBe(false);
-    const outcome = await waitForCall('response_url/scale-click');
+    const outcome = await waitForCall(slack, 'response_url/scale-click');
     expect(outcome.body.text).toMatch(/is not installed in this build.*Nothing was changed\./);
   });
 
   it('answers a mention in its thread and keeps the thread as one conversation, without a second mention', async () => {
     const start = slack.calls.length;
     await mention(OPERATOR, 'scale checkout', '1700001000.000100', 'C0CHAN01');
-    const first = await waitForCall('chat.postMessage', start);
+    const first = await waitForCall(slack, 'chat.postMessage', start);
     expect(first.body).toMatchObject({ channel: 'C0CHAN01', thread_ts: '1700001000.000100' });
     expect(first.body.text).toBe('To how many replicas?');
 
     const next = slack.calls.length;
-    await event({
-      type: 'message',
-      channel_type: 'channel',
-      user: OPERATOR,
-      text: '3',
-      ts: '1700001001.000100',
-      thread_ts: '1700001000.000100',
-      channel: 'C0CHAN01',
-    });
-    const second = await waitForCall('chat.postMessage', next);
+    await message(OPERATOR, '3', '1700001001.000100', 'C0CHAN01', '1700001000.000100');
+    const second = await waitForCall(slack, 'chat.postMessage', next);
     expect(second.body.thread_ts).toBe('1700001000.000100');
     expect(second.body.text).toMatch(/^Please confirm: scale checkout in production to 3 replicas\./);
     expect(validateBlockKit(second.body as any)).toEqual([]);
   });
 
-  it('ignores channel chatter that is neither a mention nor in a thread it is part of', async () => {
+  it('ignores channel chatter that is neither a mention nor in a thread it is part of, and keeps no record of it', async () => {
     const start = slack.calls.length;
-    await event({
-      type: 'message',
-      channel_type: 'channel',
-      user: OPERATOR,
-      text: 'restart payments',
-      ts: '1700002000.000100',
-      channel: 'C0CHAN01',
-    });
-    await event({
-      type: 'message',
-      channel_type: 'channel',
-      user: OPERATOR,
-      text: 'help',
-      ts: '1700002001.000100',
-      thread_ts: '1700001999.000100',
-      channel: 'C0CHAN01',
-    });
+    const claim = jest.spyOn(server.runtime.dedup, 'claim');
+    await message(OPERATOR, 'restart payments', '1700002000.000100', 'C0CHAN01');
+    await message(OPERATOR, 'help', '1700002001.000100', 'C0CHAN01', '1700001999.000100');
     await event({
       type: 'message',
       subtype: 'bot_message',
@@ -235,21 +235,24 @@ describe('Slack', () => {
       ts: '1700002002.000100',
       channel: 'D0DIRECT',
     });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(callsAfter(start).filter((c) => c.method.startsWith('chat.'))).toEqual([]);
+    // Answered after the messages above were handled: by then, anything they made opsbot post is posted.
+    await message(OPERATOR, 'hello', '1700002003.000100', 'D0QUIET1');
+    await waitForPostIn('D0QUIET1', start);
+    expect(callsAfter(start).filter((c) => c.method.startsWith('chat.'))).toEqual([
+      expect.objectContaining({
+        method: 'chat.postMessage',
+        body: expect.objectContaining({ channel: 'D0QUIET1' }),
+      }),
+    ]);
+    // Only the answered message was claimed against retries.
+    expect(claim).toHaveBeenCalledTimes(1);
+    claim.mockRestore();
   });
 
   it('answers a direct message in the DM channel', async () => {
     const start = slack.calls.length;
-    await event({
-      type: 'message',
-      channel_type: 'im',
-      user: VIEWER,
-      text: 'hello',
-      ts: '1700003000.000100',
-      channel: 'D0DIRECT',
-    });
-    const reply = await waitForCall('chat.postMessage', start);
+    await message(VIEWER, 'hello', '1700003000.000100', 'D0DIRECT');
+    const reply = await waitForCall(slack, 'chat.postMessage', start);
     expect(reply.body.channel).toBe('D0DIRECT');
     expect(reply.body.thread_ts).toBeUndefined();
   });
@@ -264,20 +267,26 @@ describe('Slack', () => {
       channel: 'C0CHAN02',
     };
     expect((await event(evt, {}, 'EvRetry1')).status).toBe(200);
-    await waitForCall('chat.postMessage', start);
+    await waitForCall(slack, 'chat.postMessage', start);
     const retry = await event(
       evt,
       { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
       'EvRetry1',
     );
     expect(retry.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(callsAfter(start).filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+    // Answered after the retry was handled: by then, a second answer to the mention would be posted.
+    await message(VIEWER, 'hello', '1700004001.000100', 'D0RETRY1');
+    await waitForPostIn('D0RETRY1', start);
+    expect(
+      callsAfter(start)
+        .filter((c) => c.method === 'chat.postMessage')
+        .map((c) => c.body.channel),
+    ).toEqual(['C0CHAN02', 'D0RETRY1']);
   });
 
   it('maps Slack users to roles: a viewer is refused a restart', async () => {
     await slashCommand('restart payments', VIEWER, 'C0CMD003', 'viewer-1');
-    const reply = await waitForCall('response_url/viewer-1');
+    const reply = await waitForCall(slack, 'response_url/viewer-1');
     expect(reply.body.text).toMatch(
       /can't do that for you: this needs the permission service\.restart.*\(viewer\)/,
     );
@@ -286,13 +295,13 @@ describe('Slack', () => {
   it("keeps the buttons when someone else clicks the requester's Confirm, and tells only them", async () => {
     const start = slack.calls.length;
     await mention(OPERATOR, 'restart payments', '1700005000.000100', 'C0CHAN03');
-    const prompt = await waitForCall('chat.postMessage', start);
+    const prompt = await waitForCall(slack, 'chat.postMessage', start);
     const button = buttonIn(prompt.body.blocks, 'dialogue.confirm');
     const message = { ts: '1700005001.000100', text: prompt.body.text, blocks: prompt.body.blocks };
 
     const before = slack.calls.length;
     await click(message, button, VIEWER, 'C0CHAN03');
-    const refusal = await waitForCall('chat.postEphemeral', before);
+    const refusal = await waitForCall(slack, 'chat.postEphemeral', before);
     expect(refusal.body).toMatchObject({ channel: 'C0CHAN03', user: VIEWER });
     expect(refusal.body.text).toMatch(/Only the person who made the request/);
     expect(callsAfter(before).some((c) => c.method === 'chat.update')).toBe(false);
@@ -302,15 +311,8 @@ describe('Slack', () => {
     slack.rateLimit('chat.postMessage', 1);
     const start = slack.calls.length;
     const sent = Date.now();
-    await event({
-      type: 'message',
-      channel_type: 'im',
-      user: VIEWER,
-      text: 'help',
-      ts: '1700006000.000100',
-      channel: 'D0LIMIT1',
-    });
-    const delivered = await waitForCall('chat.postMessage', start, 10_000);
+    await message(VIEWER, 'help', '1700006000.000100', 'D0LIMIT1');
+    const delivered = await waitForCall(slack, 'chat.postMessage', start, 10_000);
     expect(callsAfter(start).map((c) => c.method)).toContain('chat.postMessage (429)');
     expect(delivered.at - sent).toBeGreaterThanOrEqual(1000);
   });
@@ -321,7 +323,7 @@ describe('Slack', () => {
       'oncall',
       textReply('CheckoutLatencyHigh is firing'),
     );
-    const post = await waitForCall('chat.postMessage', start);
+    const post = await waitForCall(slack, 'chat.postMessage', start);
     expect(post.body).toMatchObject({ channel: 'C0ONCALL', text: 'CheckoutLatencyHigh is firing' });
     expect(receipt).toMatchObject({
       channel: 'slack',
@@ -329,15 +331,10 @@ describe('Slack', () => {
       messageId: expect.stringMatching(/^\d+\.\d+$/),
     });
   });
-
-  async function waitForCall(method: string, from = 0, timeoutMs = 5000): Promise<SlackCall> {
-    const calls = await slack.waitFor((c) => c.slice(from).some((x) => x.method === method), timeoutMs);
-    return calls.slice(from).find((x) => x.method === method) as SlackCall;
-  }
 });
 
 describe('Slack in Socket Mode', () => {
-  let slack: Awaited<ReturnType<typeof fakeSlack>>;
+  let slack: FakeSlack;
   let server: Awaited<ReturnType<typeof testServer>>;
 
   beforeAll(async () => {
@@ -378,8 +375,7 @@ describe('Slack in Socket Mode', () => {
       trigger_id: '1.2.3',
     });
     expect(ack.envelope_id).toMatch(/^env-/);
-    const calls = await slack.waitFor((c) => c.some((x) => x.method === 'response_url/socket-1'));
-    expect(calls.find((c) => c.method === 'response_url/socket-1')?.body.text).toMatch(/opsbot/i);
+    expect((await waitForCall(slack, 'response_url/socket-1')).body.text).toMatch(/opsbot/i);
   });
 
   it('answers a mention delivered over the socket in its thread', async () => {
@@ -399,8 +395,7 @@ describe('Slack in Socket Mode', () => {
         event_ts: '1700009000.000100',
       },
     });
-    const calls = await slack.waitFor((c) => c.slice(start).some((x) => x.method === 'chat.postMessage'));
-    expect(calls.slice(start).find((c) => c.method === 'chat.postMessage')?.body).toMatchObject({
+    expect((await waitForCall(slack, 'chat.postMessage', start)).body).toMatchObject({
       channel: 'C0SOCK02',
       thread_ts: '1700009000.000100',
     });

@@ -1,59 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ConversationAddress } from '../../adapters/teams/conversation-references';
 import { createLogger } from '../../bot/core/logger';
 import { ServerMetrics } from '../../bot/server/metrics';
 import { startServer } from '../../bot/server/server';
-import { readAll } from '../support/fake-slack';
+import { fakeBotConnector, GONE_MESSAGE, type ConnectorCall } from '../support/fake-bot-connector';
 import { testConfig, testRuntime, testServer } from '../support/runtime';
-
-/** What the bot sent to the Bot Connector: replies, card updates and proactive posts. */
-interface ConnectorCall {
-  method: string;
-  conversation: string;
-  /** The activity addressed: replyToId for a reply, the updated activity for an update; absent for a new post. */
-  activityId?: string;
-  body: any;
-}
-
-/** A message the connector no longer has: updating it fails, as for a deleted or very old message. */
-const GONE_MESSAGE = 'deleted-card-message';
-
-/** A local stand-in for the Bot Connector service that the bot posts to (the activity's serviceUrl). */
-async function botConnector() {
-  const calls: ConnectorCall[] = [];
-  let sent = 0;
-  const server = createServer(async (req, res) => {
-    const body = await readAll(req);
-    const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.url ?? '');
-    if (!match?.[1]) {
-      res.writeHead(404).end();
-      return;
-    }
-    calls.push({
-      method: req.method ?? '',
-      conversation: decodeURIComponent(match[1]),
-      activityId: match[2] && decodeURIComponent(match[2]),
-      body: body ? JSON.parse(body) : undefined,
-    });
-    if (req.method === 'PUT' && match[2] === GONE_MESSAGE) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NotFound"}}');
-      return;
-    }
-    sent += 1;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `sent-${sent}` }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const BOT = { id: '28:opsbot-bot-id', name: 'opsbot' };
 const ALICE = { id: '29:alice-teams-id', aadObjectId: 'aad-alice', name: 'Alice Example' };
@@ -89,14 +39,21 @@ function cardOf(activity: any): any {
   return attachment?.content;
 }
 
+/** The Confirm button of a reply's card, as the given kind of action. */
+function confirmAction(reply: ConnectorCall, type: 'Action.Submit' | 'Action.Execute'): any {
+  return cardActions(cardOf(reply.body)).find(
+    (a) => a.type === type && a.data?.opsbot?.actionId === 'dialogue.confirm',
+  );
+}
+
 describe('Microsoft Teams channel', () => {
-  let connector: Awaited<ReturnType<typeof botConnector>>;
+  let connector: Awaited<ReturnType<typeof fakeBotConnector>>;
   let server: Awaited<ReturnType<typeof testServer>>;
   let config: ReturnType<typeof testConfig>;
   let sequence = 0;
 
   beforeAll(async () => {
-    connector = await botConnector();
+    connector = await fakeBotConnector();
     config = testConfig((raw) => {
       raw.teams = { enabled: true };
       // Without an app id nothing is authenticated, so the anonymous role must be allowed to restart.
@@ -123,6 +80,18 @@ describe('Microsoft Teams channel', () => {
     conversation: PERSONAL,
     ...fields,
   });
+
+  /** The invoke Teams sends when someone presses an Action.Execute button. */
+  const invoke = (execute: any, fields: Record<string, unknown>) =>
+    activity({
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      value: {
+        action: { type: 'Action.Execute', verb: execute.verb, data: execute.data },
+        trigger: 'manual',
+      },
+      ...fields,
+    });
 
   const post = (body: unknown, url = server.url, headers: Record<string, string> = {}) =>
     fetch(`${url}/api/messages`, {
@@ -208,9 +177,7 @@ describe('Microsoft Teams channel', () => {
   it('runs an Action.Submit click through the dialogue and replaces the clicked card with the outcome', async () => {
     const conversation = { ...PERSONAL, id: 'a:submit-click' };
     const question = await say({ conversation, text: 'restart payments' });
-    const submit = cardActions(cardOf(question.body)).find(
-      (a) => a.type === 'Action.Submit' && a.data?.opsbot?.actionId === 'dialogue.confirm',
-    );
+    const submit = confirmAction(question, 'Action.Submit');
 
     const before = connector.calls.length;
     const res = await post(activity({ conversation, value: submit.data, replyToId: 'card-message-1' }));
@@ -232,9 +199,7 @@ describe('Microsoft Teams channel', () => {
   it('answers a click with a reply when the clicked card cannot be updated', async () => {
     const conversation = { ...PERSONAL, id: 'a:submit-lost-card' };
     const question = await say({ conversation, text: 'restart payments' });
-    const submit = cardActions(cardOf(question.body)).find(
-      (a) => a.type === 'Action.Submit' && a.data?.opsbot?.actionId === 'dialogue.confirm',
-    );
+    const submit = confirmAction(question, 'Action.Submit');
 
     const before = connector.calls.length;
     const sent = activity({ conversation, value: submit.data, replyToId: GONE_MESSAGE });
@@ -248,23 +213,10 @@ describe('Microsoft Teams channel', () => {
   it('answers an Action.Execute invoke with the updated card', async () => {
     const conversation = { ...PERSONAL, id: 'a:execute-click' };
     const question = await say({ conversation, text: 'restart payments' });
-    const execute = cardActions(cardOf(question.body)).find(
-      (a) => a.type === 'Action.Execute' && a.data?.opsbot?.actionId === 'dialogue.confirm',
-    );
+    const execute = confirmAction(question, 'Action.Execute');
 
     const before = connector.calls.length;
-    const res = await post(
-      activity({
-        type: 'invoke',
-        name: 'adaptiveCard/action',
-        conversation,
-        replyToId: 'card-message-2',
-        value: {
-          action: { type: 'Action.Execute', verb: execute.verb, data: execute.data },
-          trigger: 'manual',
-        },
-      }),
-    );
+    const res = await post(invoke(execute, { conversation, replyToId: 'card-message-2' }));
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body).toMatchObject({
@@ -286,13 +238,8 @@ describe('Microsoft Teams channel', () => {
       text: `${MENTION} restart payments`,
       entities: [mentionEntity],
     });
-    const actions = cardActions(cardOf(question.body));
-    const submit = actions.find(
-      (a) => a.type === 'Action.Submit' && a.data?.opsbot?.actionId === 'dialogue.confirm',
-    );
-    const execute = actions.find(
-      (a) => a.type === 'Action.Execute' && a.data?.opsbot?.actionId === 'dialogue.confirm',
-    );
+    const submit = confirmAction(question, 'Action.Submit');
+    const execute = confirmAction(question, 'Action.Execute');
 
     const before = connector.calls.length;
     const sent = activity({ conversation, from: BOB, value: submit.data, replyToId: 'card-message-3' });
@@ -301,20 +248,8 @@ describe('Microsoft Teams channel', () => {
     expect(calls.map((c) => c.method)).toEqual(['POST']);
     expect(calls[0]?.body.text).toMatch(/Only the person who made the request/);
 
-    const invoke = await post(
-      activity({
-        type: 'invoke',
-        name: 'adaptiveCard/action',
-        conversation,
-        from: BOB,
-        replyToId: 'card-message-3',
-        value: {
-          action: { type: 'Action.Execute', verb: execute.verb, data: execute.data },
-          trigger: 'manual',
-        },
-      }),
-    );
-    expect(await invoke.json()).toMatchObject({
+    const refused = await post(invoke(execute, { conversation, from: BOB, replyToId: 'card-message-3' }));
+    expect(await refused.json()).toMatchObject({
       statusCode: 200,
       type: 'application/vnd.microsoft.activity.message',
       value: expect.stringMatching(/Only the person who made the request/),
@@ -373,6 +308,27 @@ describe('Microsoft Teams channel', () => {
     ]);
   });
 
+  it('stores one address per conversation, whoever speaks, without the speaker', async () => {
+    const conversation = { ...GROUP, id: '19:many-speakers@thread.v2' };
+    const store = server.runtime.records<ConversationAddress>('teams-conversations');
+    const put = jest.spyOn(store, 'put');
+    try {
+      const BOB = { id: '29:bob-teams-id', aadObjectId: 'aad-bob', name: 'Bob Example' };
+      for (const from of [ALICE, BOB, ALICE]) {
+        await say({ conversation, from, text: `${MENTION} hello`, entities: [mentionEntity] });
+      }
+      expect(put).toHaveBeenCalledTimes(1);
+    } finally {
+      put.mockRestore();
+    }
+    expect(await store.get(conversation.id)).toEqual({
+      bot: BOT,
+      conversation,
+      channelId: 'msteams',
+      serviceUrl: connector.url,
+    });
+  });
+
   it('can notify a team it was installed in before anyone spoke there', async () => {
     const general = { id: '19:general@thread.tacv2', conversationType: 'channel', isGroup: true };
     const res = await post(
@@ -420,6 +376,25 @@ describe('Microsoft Teams channel', () => {
       state: 'ok',
       detail: expect.stringMatching(/^anonymous \(local use only\), \d+ conversations? stored$/),
     });
+  });
+
+  it('reports a failing conversation store as its own state, without failing readiness or system status', async () => {
+    const store = server.runtime.records<ConversationAddress>('teams-conversations');
+    const size = jest.spyOn(store, 'size').mockRejectedValue(new Error('Connection is closed.'));
+    try {
+      const res = await fetch(`${server.url}/readyz`);
+      expect(res.status).toBe(200);
+      expect((await res.json()).components).toContainEqual({
+        name: 'teams',
+        required: false,
+        state: 'critical',
+        detail: 'Connection is closed.',
+      });
+      const status = await say({ conversation: { ...PERSONAL, id: 'a:status' }, text: 'system status' });
+      expect(status.body.text).toMatch(/teams: Connection is closed\./);
+    } finally {
+      size.mockRestore();
+    }
   });
 
   it('refuses malformed JSON and bodies that are not activities with 400', async () => {

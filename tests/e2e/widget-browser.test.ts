@@ -18,13 +18,15 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-if (!existsSync(CHROMIUM)) {
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
   // .ci/run installs Debian's chromium; on a laptop without it, say so rather than pass silently.
   console.error(
-    `widget browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+    `widget browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
   );
 }
-const describeWithChromium = existsSync(CHROMIUM) ? describe : describe.skip;
+// Every test in this file needs the browser, so all of them sit in this one describe.
+const describeWithChromium = hasChromium ? describe : describe.skip;
 
 describeWithChromium('web chat widget in headless Chromium', () => {
   let server: Awaited<ReturnType<typeof testServer>>;

@@ -1,4 +1,5 @@
 import * as AC from 'adaptivecards/dist/adaptivecards.js';
+import { isRecord } from '../../adapters/is-record';
 
 /**
  * Validates an Adaptive Card against the 1.5 object model of Microsoft's `adaptivecards` SDK (the official 1.5
@@ -209,8 +210,4 @@ function brokenSurrogate(text: string): boolean {
 
 function typeName(value: unknown): string | undefined {
   return isRecord(value) && typeof value.type === 'string' ? value.type : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,25 @@
-import { SLACK_LIMITS } from '../../adapters/slack/block-kit';
+import { isRecord } from '../../adapters/is-record';
+
+/**
+ * Slack's documented Block Kit and chat.postMessage limits, written out here rather than taken from the
+ * renderer, so that a wrong limit in the renderer fails its tests instead of passing its own check.
+ */
+const LIMITS = {
+  blocksPerMessage: 50,
+  sectionText: 3000,
+  fieldsPerSection: 10,
+  fieldText: 2000,
+  contextElements: 10,
+  /** A context element is a text object, whose text Slack caps at 3000 characters. */
+  contextElementText: 3000,
+  headerText: 150,
+  actionsElements: 25,
+  buttonText: 75,
+  buttonValue: 2000,
+  actionId: 255,
+  blockId: 255,
+  messageText: 40000,
+} as const;
 
 /**
  * Checks a Slack message payload (chat.postMessage, chat.update or a response_url body) against Block Kit's
@@ -24,7 +45,7 @@ export function validateBlockKit(message: unknown): string[] {
   if (text !== undefined) {
     if (typeof text !== 'string') report('text', 'not a string');
     else {
-      maxLength('text', text, SLACK_LIMITS.messageText, report);
+      maxLength('text', text, LIMITS.messageText, report);
       mrkdwnEscapes('text', text, report);
       brokenSurrogates('text', text, report);
     }
@@ -40,8 +61,8 @@ export function validateBlockKit(message: unknown): string[] {
   if (blocks.length === 0 && (typeof text !== 'string' || text.trim() === '')) {
     report('message', 'neither text nor blocks');
   }
-  if (blocks.length > SLACK_LIMITS.blocksPerMessage) {
-    report('blocks', `${blocks.length} blocks, Slack allows ${SLACK_LIMITS.blocksPerMessage}`);
+  if (blocks.length > LIMITS.blocksPerMessage) {
+    report('blocks', `${blocks.length} blocks, Slack allows ${LIMITS.blocksPerMessage}`);
   }
 
   const blockIds = new Set<string>();
@@ -55,7 +76,7 @@ export function validateBlockKit(message: unknown): string[] {
       if (typeof block.block_id !== 'string' || block.block_id === '')
         report(`${path}.block_id`, 'not a non-empty string');
       else {
-        maxLength(`${path}.block_id`, block.block_id, SLACK_LIMITS.blockId, report);
+        maxLength(`${path}.block_id`, block.block_id, LIMITS.blockId, report);
         if (blockIds.has(block.block_id)) report(`${path}.block_id`, `"${block.block_id}" is not unique`);
         blockIds.add(block.block_id);
       }
@@ -78,7 +99,7 @@ export function validateBlockKit(message: unknown): string[] {
         break;
       case 'header':
         onlyKeys(path, block, ['type', 'block_id', 'text'], report);
-        textObject(`${path}.text`, block.text, 150, report, ['plain_text']);
+        textObject(`${path}.text`, block.text, LIMITS.headerText, report, ['plain_text']);
         break;
       default:
         report(`${path}.type`, `unknown block type ${JSON.stringify(block.type)}`);
@@ -91,20 +112,17 @@ type Report = (path: string, problem: string) => void;
 
 function section(path: string, block: Record<string, unknown>, report: Report): void {
   if (block.text === undefined && block.fields === undefined) report(path, 'a section needs text or fields');
-  if (block.text !== undefined) textObject(`${path}.text`, block.text, SLACK_LIMITS.sectionText, report);
+  if (block.text !== undefined) textObject(`${path}.text`, block.text, LIMITS.sectionText, report);
   if (block.fields !== undefined) {
     if (!Array.isArray(block.fields) || block.fields.length === 0) {
       report(`${path}.fields`, 'not a non-empty array');
       return;
     }
-    if (block.fields.length > SLACK_LIMITS.fieldsPerSection) {
-      report(
-        `${path}.fields`,
-        `${block.fields.length} fields, Slack allows ${SLACK_LIMITS.fieldsPerSection}`,
-      );
+    if (block.fields.length > LIMITS.fieldsPerSection) {
+      report(`${path}.fields`, `${block.fields.length} fields, Slack allows ${LIMITS.fieldsPerSection}`);
     }
     block.fields.forEach((field: unknown, i) =>
-      textObject(`${path}.fields[${i}]`, field, SLACK_LIMITS.fieldText, report),
+      textObject(`${path}.fields[${i}]`, field, LIMITS.fieldText, report),
     );
   }
 }
@@ -114,11 +132,8 @@ function context(path: string, block: Record<string, unknown>, report: Report): 
     report(`${path}.elements`, 'not a non-empty array');
     return;
   }
-  if (block.elements.length > SLACK_LIMITS.contextElements) {
-    report(
-      `${path}.elements`,
-      `${block.elements.length} elements, Slack allows ${SLACK_LIMITS.contextElements}`,
-    );
+  if (block.elements.length > LIMITS.contextElements) {
+    report(`${path}.elements`, `${block.elements.length} elements, Slack allows ${LIMITS.contextElements}`);
   }
   block.elements.forEach((element: unknown, i) => {
     const at = `${path}.elements[${i}]`;
@@ -130,7 +145,7 @@ function context(path: string, block: Record<string, unknown>, report: Report): 
       if (typeof element.alt_text !== 'string' || element.alt_text === '')
         report(`${at}.alt_text`, 'missing');
     } else {
-      textObject(at, element, SLACK_LIMITS.contextElementText, report);
+      textObject(at, element, LIMITS.contextElementText, report);
     }
   });
 }
@@ -140,11 +155,8 @@ function actions(path: string, block: Record<string, unknown>, report: Report): 
     report(`${path}.elements`, 'not a non-empty array');
     return;
   }
-  if (block.elements.length > SLACK_LIMITS.actionsElements) {
-    report(
-      `${path}.elements`,
-      `${block.elements.length} elements, Slack allows ${SLACK_LIMITS.actionsElements}`,
-    );
+  if (block.elements.length > LIMITS.actionsElements) {
+    report(`${path}.elements`, `${block.elements.length} elements, Slack allows ${LIMITS.actionsElements}`);
   }
   const actionIds = new Set<string>();
   block.elements.forEach((element: unknown, i) => {
@@ -159,12 +171,12 @@ function actions(path: string, block: Record<string, unknown>, report: Report): 
       ['type', 'text', 'action_id', 'value', 'url', 'style', 'confirm', 'accessibility_label'],
       report,
     );
-    textObject(`${at}.text`, element.text, SLACK_LIMITS.buttonText, report, ['plain_text']);
+    textObject(`${at}.text`, element.text, LIMITS.buttonText, report, ['plain_text']);
     if (element.action_id !== undefined) {
       if (typeof element.action_id !== 'string' || element.action_id === '') {
         report(`${at}.action_id`, 'not a non-empty string');
       } else {
-        maxLength(`${at}.action_id`, element.action_id, SLACK_LIMITS.actionId, report);
+        maxLength(`${at}.action_id`, element.action_id, LIMITS.actionId, report);
         if (actionIds.has(element.action_id))
           report(`${at}.action_id`, `"${element.action_id}" repeats in its block`);
         actionIds.add(element.action_id);
@@ -173,7 +185,7 @@ function actions(path: string, block: Record<string, unknown>, report: Report): 
     if (element.value !== undefined) {
       if (typeof element.value !== 'string' || element.value === '')
         report(`${at}.value`, 'not a non-empty string');
-      else maxLength(`${at}.value`, element.value, SLACK_LIMITS.buttonValue, report);
+      else maxLength(`${at}.value`, element.value, LIMITS.buttonValue, report);
     }
     if (element.style !== undefined && element.style !== 'primary' && element.style !== 'danger') {
       report(`${at}.style`, `${JSON.stringify(element.style)} is not primary or danger`);
@@ -235,8 +247,4 @@ function onlyKeys(path: string, value: Record<string, unknown>, allowed: string[
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) report(`${path}.${key}`, 'not a Block Kit property here');
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
+import { text } from 'node:stream/consumers';
 import { WebSocket, WebSocketServer } from 'ws';
 
 /** One request the bot made to Slack: a Web API method (`chat.postMessage`) or a `response_url` post. */
@@ -33,7 +34,7 @@ export async function fakeSlack(): Promise<{
   const limits = new Map<string, { retryAfter: number; remaining: number }>();
   let ts = 1_700_000_000;
   const server: Server = createServer(async (req, res) => {
-    const raw = await readAll(req);
+    const raw = await text(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = url.pathname.startsWith('/api/')
       ? url.pathname.slice('/api/'.length)
@@ -138,16 +139,6 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
     if (typeof form[key] === 'string') form[key] = JSON.parse(form[key]);
   }
   return form;
-}
-
-/** The whole body of a request the fake received. */
-export function readAll(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Signs a request body the way Slack does: v0= HMAC-SHA256 of "v0:{timestamp}:{body}". */

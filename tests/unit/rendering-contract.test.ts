@@ -6,8 +6,9 @@ import {
   TEAMS_ACTION_VERB,
   TEAMS_CARD_MAX_BYTES,
   TEAMS_MAX_ACTIONS,
+  TEAMS_MAX_TEXT,
 } from '../../adapters/teams/adaptive-card';
-import { renderForTerminal } from '../../adapters/terminal/render';
+import { renderForTerminal, terminalButtons } from '../../adapters/terminal/render';
 import { renderForWidget, WIDGET_MAX_TEXT } from '../../adapters/web/render';
 import type { Block, Reply } from '../../bot/core/message';
 import { validateAdaptiveCard } from '../support/adaptive-card-validator';
@@ -233,16 +234,79 @@ describe.each(Object.entries(surfaces))('%s rendering contract', (_surface, surf
   });
 });
 
-describe('terminal colour', () => {
+describe('terminal', () => {
+  it('renders every kind of block as plain text without colour', () => {
+    expect(renderForTerminal(everyBlock, { colour: false })).toBe(
+      [
+        'payments is down: connection refused',
+        '  Environment  production\n  Owners       team-payments',
+        '  1. check the pods\n  2. roll back',
+        '  • dashboards\n  • alerts',
+        '    kubectl get pods\n    kubectl logs x',
+        '  [1] Confirm     [2] Cancel     [3] Later',
+        '  Sources:\n  - Payments down › Remediate (runbooks/payments.md, 0.82)\n  - Database failover (runbooks/db.md)',
+        [
+          '  [DOWN] payments — connection refused',
+          '  [OK  ] orders',
+          '  [WARN] search — slow',
+          '  [??  ] billing',
+          '  [INFO] deploys — frozen',
+        ].join('\n'),
+      ].join('\n'),
+    );
+  });
+
+  it('colours only when asked', () => {
+    expect(renderForTerminal(everyBlock, { colour: true })).toContain('\x1b[31m[DOWN]');
+  });
+
   it.each(Object.keys(cases))('only adds ANSI styling to %s', (name) => {
     const reply = cases[name] as Reply;
     expect(renderForTerminal(reply, { colour: true }).replace(ANSI, '')).toBe(
       renderForTerminal(reply, { colour: false }),
     );
   });
+
+  it('numbers buttons in the order it shows them', () => {
+    expect(terminalButtons(everyBlock).map((b) => b.actionId)).toEqual([
+      'dialogue.confirm',
+      'dialogue.deny',
+      'dialogue.later',
+    ]);
+  });
 });
 
-describe('web widget limits', () => {
+describe('web widget', () => {
+  it('renders every kind of block as widget JSON, formatting scores', () => {
+    const { blocks } = renderForWidget(everyBlock);
+    expect(blocks.map((b) => b.type)).toEqual(everyBlock.blocks.map((b) => b.type));
+    expect(blocks[2]).toEqual({ type: 'list', ordered: true, items: ['check the pods', 'roll back'] });
+    expect(blocks[3]).toEqual({ type: 'list', ordered: false, items: ['dashboards', 'alerts'] });
+    expect(blocks[6]).toEqual({
+      type: 'citations',
+      citations: [
+        { title: 'Payments down', source: 'runbooks/payments.md', heading: 'Remediate', score: '0.82' },
+        { title: 'Database failover', source: 'runbooks/db.md', url: 'https://wiki.example.com/db?a=1&b=2' },
+      ],
+    });
+  });
+
+  it('passes on only web URLs that parse, normalised', () => {
+    const urls = (...candidates: string[]) =>
+      renderForWidget({
+        text: 'sources',
+        blocks: [
+          {
+            type: 'citations',
+            citations: candidates.map((url) => ({ source: 'runbooks/x.md', title: 'X', url })),
+          },
+        ],
+      }).blocks.flatMap((b) => (b.type === 'citations' ? b.citations.map((c) => c.url) : []));
+    expect(
+      urls('javascript:alert(1)', 'https://', 'http://exa mple.com/', 'HTTPS://Wiki.Example.com/a b'),
+    ).toEqual([undefined, undefined, undefined, 'https://wiki.example.com/a%20b']);
+  });
+
   it('cuts a section past its limit with an ellipsis, whole graphemes only', () => {
     const [, emoji] = renderForWidget(cases['emoji at the cut points'] as Reply).blocks as { text: string }[];
     expect(emoji?.text.length).toBeLessThanOrEqual(WIDGET_MAX_TEXT);
@@ -677,7 +741,18 @@ describe('Teams Adaptive Cards', () => {
       ['ActionSet', 5],
       ['ActionSet', 1],
     ]);
-    expect(TEAMS_MAX_ACTIONS).toBe(5);
+  });
+
+  it('keeps as many buttons under the card as a host shows there', () => {
+    const buttons = Array.from({ length: TEAMS_MAX_ACTIONS }, (_, i) => ({
+      actionId: `pick.${i}`,
+      label: `Option ${i}`,
+      value: `${i}`,
+    }));
+    const { card } = renderForTeams({ text: 'choose', blocks: [{ type: 'buttons', buttons }] });
+    expect(card.actions).toHaveLength(TEAMS_MAX_ACTIONS);
+    expect(card.body).toEqual([]);
+    expect(validateAdaptiveCard(card)).toEqual([]);
   });
 
   it('shortens a card over the size budget from the end, keeping its buttons', () => {
@@ -712,7 +787,7 @@ describe('Teams Adaptive Cards', () => {
   it('bounds a long section and keeps a long word whole', () => {
     const [long] = teams('a 10,000-character section with paragraphs').card.body as { text: string }[];
     expect(long?.text.endsWith('…')).toBe(true);
-    expect(long?.text.length).toBeLessThanOrEqual(WIDGET_MAX_TEXT * 1.1);
+    expect(long?.text.length).toBeLessThanOrEqual(TEAMS_MAX_TEXT * 1.1);
     expect(teams('a 3,001-character word').card.body[0]).toMatchObject({ text: longWord });
   });
 
@@ -791,7 +866,9 @@ describe('renderClickOutcome', () => {
 });
 
 describe('the validators can fail', () => {
-  const valid = renderForSlack(everyBlock, { actionsBlockId: 'id' });
+  it('Block Kit: accepts the rendered reply the failures below are made from', () => {
+    expect(validateBlockKit(renderForSlack(everyBlock, { actionsBlockId: 'id' }))).toEqual([]);
+  });
 
   it.each([
     ['an unknown block type', { text: 'x', blocks: [{ type: 'table' }] }, /unknown block type/],
@@ -822,6 +899,11 @@ describe('the validators can fail', () => {
     ],
     ['51 blocks', { text: 'x', blocks: Array.from({ length: 51 }, () => section('a')) }, /51 blocks/],
     [
+      'a field text over 2000',
+      { text: 'x', blocks: [{ type: 'section', fields: [mrkdwn('f'.repeat(2001))] }] },
+      /fields\[0\]\.text: 2001 characters, Slack allows 2000/,
+    ],
+    [
       '11 fields',
       { text: 'x', blocks: [{ type: 'section', fields: Array.from({ length: 11 }, () => mrkdwn('f')) }] },
       /11 fields/,
@@ -830,6 +912,11 @@ describe('the validators can fail', () => {
       '11 context elements',
       { text: 'x', blocks: [{ type: 'context', elements: Array.from({ length: 11 }, () => mrkdwn('c')) }] },
       /11 elements, Slack allows 10/,
+    ],
+    [
+      'a context element text over 3000',
+      { text: 'x', blocks: [{ type: 'context', elements: [mrkdwn('c'.repeat(3001))] }] },
+      /elements\[0\]\.text: 3001 characters, Slack allows 3000/,
     ],
     [
       'a misspelt key',
@@ -879,12 +966,15 @@ describe('the validators can fail', () => {
     ['a long message text', { text: 'x'.repeat(40001), blocks: [] }, /text: 40001 characters/],
     ['nothing at all', { text: '', blocks: [] }, /neither text nor blocks/],
   ])('Block Kit: rejects %s', (_name, message, problem) => {
-    expect(validateBlockKit(valid)).toEqual([]);
     expect(validateBlockKit(message).join('\n')).toMatch(problem);
   });
 
   const card = renderForTeams(everyBlock).card;
   const withBody = (body: unknown[]) => ({ ...card, body, actions: undefined });
+
+  it('Adaptive Card: accepts the rendered card the failures below are made from', () => {
+    expect(validateAdaptiveCard(card)).toEqual([]);
+  });
 
   it.each([
     ['a wrong version', { ...card, version: '1.4' }, /version: "1\.4" is not "1\.5"/],
@@ -950,7 +1040,6 @@ describe('the validators can fail', () => {
       /30889 bytes, Teams allows/,
     ],
   ])('Adaptive Card: rejects %s', (_name, invalid, problem) => {
-    expect(validateAdaptiveCard(card)).toEqual([]);
     expect(validateAdaptiveCard(invalid).join('\n')).toMatch(problem);
   });
 });

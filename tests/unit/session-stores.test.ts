@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { closeRedisClient, createRedisClient } from '../../adapters/redis/redis-client';
 import { RedisSessionStore } from '../../adapters/redis/redis-session-store';
 import { MemorySessionStore } from '../../bot/dialogue/memory-session-store';
 import type { SessionStore } from '../../bot/dialogue/session';
@@ -7,6 +8,10 @@ import type { Principal } from '../../bot/core/message';
 import { testConfig, testRuntime } from '../support/runtime';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
+
+let redis: Redis;
+beforeAll(() => (redis = createRedisClient(REDIS_URL)));
+afterAll(() => closeRedisClient(redis));
 
 /** The contract every session store keeps; run against each implementation. */
 function sessionStoreContract(name: string, make: () => SessionStore) {
@@ -44,7 +49,7 @@ function sessionStoreContract(name: string, make: () => SessionStore) {
 }
 
 sessionStoreContract('memory', () => new MemorySessionStore(60));
-sessionStoreContract('redis', () => new RedisSessionStore(REDIS_URL, 60, `opsbot-test:${randomUUID()}:`));
+sessionStoreContract('redis', () => new RedisSessionStore(redis, 60, `opsbot-test:${randomUUID()}:`));
 
 describe('memory session store limits', () => {
   it('expires sessions after the TTL', async () => {
@@ -67,18 +72,14 @@ describe('memory session store limits', () => {
 });
 
 describe('Redis session store against Redis at 127.0.0.1:6379', () => {
-  const redis = new Redis(REDIS_URL);
-  afterAll(() => redis.quit());
-
   it('stores each session under its prefix with the configured TTL', async () => {
     const prefix = `opsbot-test:${randomUUID()}:`;
-    const store = new RedisSessionStore(REDIS_URL, 120, prefix);
+    const store = new RedisSessionStore(redis, 120, prefix);
     await store.set('web:c1', { turns: 3 });
     expect(JSON.parse((await redis.get(`${prefix}web:c1`))!)).toEqual({ turns: 3 });
     const ttl = await redis.ttl(`${prefix}web:c1`);
     expect(ttl).toBeGreaterThan(110);
     expect(ttl).toBeLessThanOrEqual(120);
-    await store.close();
   });
 
   it('carries a conversation across two opsbot processes sharing Redis', async () => {
@@ -104,8 +105,9 @@ describe('Redis session store against Redis at 127.0.0.1:6379', () => {
   });
 
   it('fails a turn with a clear error when Redis cannot be reached', async () => {
-    const store = new RedisSessionStore('redis://127.0.0.1:1', 60);
+    const unreachable = createRedisClient('redis://127.0.0.1:1');
+    const store = new RedisSessionStore(unreachable, 60);
     await expect(store.get('x')).rejects.toMatchObject({ code: 'session_store_unavailable' });
-    await store.close();
+    await closeRedisClient(unreachable);
   });
 });

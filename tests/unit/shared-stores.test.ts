@@ -6,7 +6,8 @@ import type Redis from 'ioredis';
 import { closeRedisClient, createRedisClient } from '../../adapters/redis/redis-client';
 import { RedisDedupStore } from '../../adapters/redis/redis-dedup-store';
 import { RedisRecordStore } from '../../adapters/redis/redis-record-store';
-import { MemoryDedupStore, type DedupStore } from '../../bot/core/dedup-store';
+import { failOpen, MemoryDedupStore, type DedupStore } from '../../bot/core/dedup-store';
+import { createLogger } from '../../bot/core/logger';
 import { FileRecordStore, type RecordStore } from '../../bot/core/record-store';
 import { testRuntime } from '../support/runtime';
 
@@ -16,8 +17,11 @@ let redis: Redis;
 beforeAll(() => (redis = createRedisClient(REDIS_URL)));
 afterAll(() => closeRedisClient(redis));
 
-/** The contract every dedup store keeps; run against each implementation. */
-function dedupContract(name: string, make: () => DedupStore) {
+/**
+ * The contract every dedup store keeps; run against each implementation. `elapse` lets the store's time pass:
+ * a clock the test turns for the memory store, real time for Redis.
+ */
+function dedupContract(name: string, make: () => DedupStore, elapse: (ms: number) => Promise<void>) {
   describe(`${name} dedup store contract`, () => {
     it('lets a key be claimed once, and other keys independently', async () => {
       const store = make();
@@ -39,14 +43,25 @@ function dedupContract(name: string, make: () => DedupStore) {
       const store = make();
       const key = randomUUID();
       expect(await store.claim(key, 1)).toBe(true);
-      await new Promise((r) => setTimeout(r, 1100));
+      await elapse(900);
+      expect(await store.claim(key, 1)).toBe(false);
+      await elapse(200);
       expect(await store.claim(key, 1)).toBe(true);
     });
   });
 }
 
-dedupContract('memory', () => new MemoryDedupStore());
-dedupContract('redis', () => new RedisDedupStore(redis, `opsbot-test:${randomUUID()}:`));
+let memoryClock = 0;
+dedupContract(
+  'memory',
+  () => new MemoryDedupStore(100_000, () => memoryClock),
+  async (ms) => void (memoryClock += ms),
+);
+dedupContract(
+  'redis',
+  () => new RedisDedupStore(redis, `opsbot-test:${randomUUID()}:`),
+  (ms) => new Promise((r) => setTimeout(r, ms)),
+);
 
 describe('memory dedup store limits', () => {
   it('forgets the oldest key beyond its capacity', async () => {
@@ -59,11 +74,33 @@ describe('memory dedup store limits', () => {
   });
 });
 
+describe('a dedup store that fails', () => {
+  const broken: DedupStore = {
+    claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')),
+    close: async () => {},
+  };
+
+  it('lets the delivery through and says so in the log, rather than leave the message unanswered', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const dedup = failOpen(broken, logger);
+    expect(await dedup.claim('teams:a:1', 60)).toBe(true);
+    expect(await dedup.claim('teams:a:1', 60)).toBe(true);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      event: 'dedup.unavailable',
+      error: 'connect ECONNREFUSED 127.0.0.1:6379',
+    });
+  });
+});
+
 /** The contract every record store keeps; run against each implementation. */
 function recordContract(name: string, make: () => RecordStore<{ n: number; tags: string[] }>) {
   describe(`${name} record store contract`, () => {
     it('puts, gets, lists and deletes records', async () => {
       const store = make();
+      expect(await store.size()).toBe(0);
       expect(await store.get('a')).toBeUndefined();
       await store.put('a', { n: 1, tags: ['x'] });
       await store.put('b', { n: 2, tags: [] });
@@ -73,9 +110,11 @@ function recordContract(name: string, make: () => RecordStore<{ n: number; tags:
         { key: 'a', value: { n: 3, tags: ['y'] } },
         { key: 'b', value: { n: 2, tags: [] } },
       ]);
+      expect(await store.size()).toBe(2);
       await store.delete('a');
       expect(await store.get('a')).toBeUndefined();
       expect(await store.list()).toEqual([{ key: 'b', value: { n: 2, tags: [] } }]);
+      expect(await store.size()).toBe(1);
     });
 
     it('keeps keys with any characters apart', async () => {
