@@ -178,7 +178,9 @@ export function registerKnowledgeCommands(program: Command): void {
       ) => {
         if ((query === undefined) === (options.file === undefined))
           throw new UsageError('search needs a query or --file <queries.jsonl>, not both');
-        const queries = options.file ? readJsonlField(options.file, 'query') : [query as string];
+        const queries = options.file
+          ? readJsonlField(options.file, 'query', { nonEmpty: true })
+          : [query as string];
         const setup = configured();
         const dir = options.index ? path.resolve(options.index) : setup.indexDir;
         readManifest(dir); // a missing, corrupt or old index is refused before any model loads

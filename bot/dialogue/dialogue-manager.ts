@@ -4,7 +4,7 @@ import { textReply, type Block, type InboundTurn, type Reply } from '../core/mes
 import type { Entity, EntityType, Intent, NluEngine, NluResult } from '../nlu/intents';
 import type { Policy } from '../policy/policy';
 import type { Skill, SkillRegistry } from '../skills/skill';
-import type { PendingAction, SessionState, Slots } from './session';
+import type { PendingAction, PendingClarification, SessionState, Slots } from './session';
 
 /** How long a "please confirm" stays answerable: long enough to read it, short enough to not surprise anyone. */
 export const CONFIRMATION_TTL_MS = 5 * 60_000;
@@ -72,17 +72,19 @@ export class DialogueManager {
   async respond(turn: InboundTurn, session: SessionState): Promise<TurnOutcome> {
     const state: SessionState = { ...session, turns: session.turns + 1 };
     const clarifying = state.clarifying;
-    delete state.clarifying; // a question of this kind is answered by the next turn, or dropped
-    const chosen = this.clarificationAnswer(turn, clarifying);
-    if (chosen === 'not yours' && clarifying) {
-      state.clarifying = clarifying;
-      const nlu: NluResult = { text: turn.text, intent: 'out_of_scope', confidence: 1, entities: [] };
-      return new TurnContext(turn, nlu, state).done(
-        'refused',
-        textReply('Only the person who made the request can answer that.'),
-      );
+    // In a shared channel others talk between a "did you mean …?" and its answer: only the requester's own
+    // next turn (a choice or a new request) closes it.
+    if (clarifying && (clarifying.expiresAt <= this.now() || clarifying.requestedBy === turn.user.id)) {
+      delete state.clarifying;
     }
-    const nlu = chosen && chosen !== 'not yours' ? chosen : await this.understand(turn);
+    let nlu: NluResult;
+    if (turn.action?.actionId === CLARIFY_ACTION_ID) {
+      const choice = this.clarificationChoice(turn, state, clarifying);
+      if (!isNluResult(choice)) return choice;
+      nlu = choice;
+    } else {
+      nlu = await this.understand(turn);
+    }
     const turnCtx = new TurnContext(turn, nlu, state);
 
     const pending = state.pending;
@@ -111,17 +113,37 @@ export class DialogueManager {
     return this.startRequest(turnCtx);
   }
 
-  /** The request a clarification button chose, with the entities of the utterance it clarified. */
-  private clarificationAnswer(
+  /**
+   * The request a clarification button chose, with the entities of the utterance it clarified; or the reply
+   * when the click answers no open question of its user's (expired, replaced, or an option never offered).
+   */
+  private clarificationChoice(
     turn: InboundTurn,
-    clarifying: SessionState['clarifying'],
-  ): NluResult | 'not yours' | undefined {
-    if (turn.action?.actionId !== CLARIFY_ACTION_ID || !clarifying) return undefined;
-    if (clarifying.expiresAt <= this.now()) return undefined;
-    if (clarifying.requestedBy !== turn.user.id) return 'not yours';
-    const intent = clarifying.options.find((option) => option === turn.action?.value);
-    if (!intent) return undefined;
-    return { text: clarifying.text, intent, confidence: 1, entities: clarifying.entities };
+    state: SessionState,
+    clarifying: PendingClarification | undefined,
+  ): NluResult | TurnOutcome {
+    const clicked = turn.action?.value ?? '';
+    const noRequest: NluResult = {
+      text: turn.text || clicked,
+      intent: 'out_of_scope',
+      confidence: 1,
+      entities: [],
+    };
+    const open = clarifying && clarifying.expiresAt > this.now() ? clarifying : undefined;
+    if (open && open.requestedBy !== turn.user.id) {
+      return new TurnContext(turn, noRequest, state).done(
+        'refused',
+        textReply('Only the person who made the request can answer that.'),
+      );
+    }
+    const intent = open?.options.find((option) => option === clicked);
+    if (!open || !intent) {
+      return new TurnContext(turn, noRequest, state).done(
+        'cancelled',
+        textReply('That question has expired. Nothing was changed; ask again if you still need it.'),
+      );
+    }
+    return { text: open.text, intent, confidence: 1, entities: open.entities };
   }
 
   private askWhichOne(ctx: TurnContext, alternatives: NonNullable<NluResult['alternatives']>): TurnOutcome {
@@ -361,6 +383,10 @@ class TurnContext {
       kind,
     };
   }
+}
+
+function isNluResult(value: NluResult | TurnOutcome): value is NluResult {
+  return 'intent' in value;
 }
 
 function findEntity(entities: Entity[], type: EntityType): Entity | undefined {

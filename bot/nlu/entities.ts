@@ -225,8 +225,9 @@ export class EntityExtractor {
         continue;
       add('event_type', match[0], match.index, end(match));
     }
-    for (const span of findDurations(text)) add('duration', span.seconds, span.start, span.end);
-    for (const span of findTimeRanges(text)) add('time_range', span.value, span.start, span.end);
+    const durations = findDurations(text);
+    for (const span of durations) add('duration', span.seconds, span.start, span.end);
+    for (const span of findTimeRanges(text, durations)) add('time_range', span.value, span.start, span.end);
     const idWords: { start: number; end: number }[] = [];
     for (const match of matchesOf(ORDER_ID_TOKEN, text)) {
       add('order_id', `order-${match[1]}`, match.index, end(match));

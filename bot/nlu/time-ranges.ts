@@ -1,5 +1,5 @@
 import * as chrono from 'chrono-node';
-import { findDurations } from './durations';
+import type { DurationSpan } from './durations';
 
 export interface TimeRangeSpan {
   start: number;
@@ -16,32 +16,38 @@ const NEUTRAL_LEADING = /^(?:on|at|for|over|in)\s+/i;
 const NOT_A_TIME = /^(?:morning|afternoon|evening|night|noon|(?:right\s+)?now|\d{1,4}s?)$/i;
 /** "next week" is a calendar week, not seven days from now: a time range even though it reads as a length. */
 const CALENDAR_WEEK = /^(?:next|last|this)\s+week$/i;
-/** Calendar words chrono does not know but on-call engineers plan around. */
 /** chrono reads "between 22:00 and 06:00" as two times; the window is the whole phrase. */
 const BETWEEN = /\bbetween\s+(\d{1,2}(?::\d{2})?\s*(?:am|pm)?)\s+and\s+(\d{1,2}(?::\d{2})?\s*(?:am|pm)?)\b/gi;
+/** Calendar words chrono does not know but on-call engineers plan around. */
 const NAMED_WINDOWS =
   /\b(?:(?:this|the|next|last)\s+weekend|black\s+friday|cyber\s+monday|christmas|the\s+holidays|overnight)\b/gi;
 
 /**
  * Times anchored to the clock or the calendar — "until tomorrow 9am", "since midnight", "on friday at 11pm",
  * "last night", "black friday" — with chrono-node. A length ("for 2h", "in the last 15 minutes") is a
- * duration, not a time range, so anything that reads as a duration is left to the duration parser.
+ * duration, not a time range, so chrono's readings that overlap one of `durations` (the duration parser's
+ * spans of the same text) are dropped.
  */
-export function findTimeRanges(text: string, now: Date = new Date()): TimeRangeSpan[] {
+export function findTimeRanges(
+  text: string,
+  durations: readonly DurationSpan[],
+  now: Date = new Date(),
+): TimeRangeSpan[] {
   const spans: TimeRangeSpan[] = [];
   const overlaps = (start: number, end: number) => spans.some((s) => s.start < end && start < s.end);
   for (const match of text.matchAll(NAMED_WINDOWS)) {
     spans.push({
-      start: match.index,
+      start: withDirection(text, match.index),
       end: match.index + match[0].length,
       value: match[0].toLowerCase().replace(/\s+/g, ' '),
     });
   }
   for (const match of text.matchAll(BETWEEN)) {
     const end = match.index + match[0].length;
-    if (!overlaps(match.index, end)) spans.push({ start: match.index, end, value: match[0].toLowerCase() });
+    if (!overlaps(match.index, end)) {
+      spans.push({ start: withDirection(text, match.index), end, value: match[0].toLowerCase() });
+    }
   }
-  const durations = findDurations(text);
   for (const result of chrono.casual.parse(text, now, { forwardDate: true })) {
     let start = result.index;
     let end = result.index + result.text.length;
@@ -50,9 +56,9 @@ export function findTimeRanges(text: string, now: Date = new Date()): TimeRangeS
     const leading = NEUTRAL_LEADING.exec(result.text);
     if (leading) start += leading[0].length;
     const core = text.slice(start, end).trim();
-    const direction = DIRECTION_BEFORE.exec(text.slice(0, start));
-    if (!direction && NOT_A_TIME.test(core)) continue;
-    if (direction) start = direction.index;
+    const directed = withDirection(text, start);
+    if (directed === start && NOT_A_TIME.test(core)) continue;
+    start = directed;
     while (end > start && /\s/.test(text[end - 1] ?? '')) end -= 1;
     if (overlaps(start, end)) continue;
     const to = result.end?.date();
@@ -62,14 +68,20 @@ export function findTimeRanges(text: string, now: Date = new Date()): TimeRangeS
       value: `${result.start.date().toISOString()}${to ? `/${to.toISOString()}` : ''}`,
     });
   }
-  for (const span of spans) {
-    const direction = DIRECTION_BEFORE.exec(text.slice(0, span.start));
-    if (direction) span.start = direction.index;
-  }
   return mergeAdjacent(
     text,
     spans.sort((a, b) => a.start - b.start),
   );
+}
+
+/** Where a span starting at `start` begins once the direction words before it join it: "until late tonight". */
+function withDirection(text: string, start: number): number {
+  let direction = DIRECTION_BEFORE.exec(text.slice(0, start));
+  while (direction) {
+    start = direction.index;
+    direction = DIRECTION_BEFORE.exec(text.slice(0, start));
+  }
+  return start;
 }
 
 /** "yesterday between 18:00 and 20:00" is one window, though chrono reads two times. */

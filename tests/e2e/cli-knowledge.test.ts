@@ -81,6 +81,13 @@ describe('opsbot knowledge CLI', () => {
       stdout: '',
       stderr: `opsbot: ${file} line 2: needs a "query" string field\n`,
     });
+    const blank = path.join(work, 'blank.jsonl');
+    writeFileSync(blank, '{"query":"ok"}\n{"query":"  "}\n');
+    expect(opsbot('search', '--index', index, '--file', blank, '--json')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `opsbot: ${blank} line 2: "query" is empty\n`,
+    });
     expect(opsbot('search', 'x', '--index', index, '--k', '0')).toMatchObject({ code: 2, stdout: '' });
     expect(opsbot('search', 'x', '--index', path.join(work, 'nothing-here'))).toMatchObject({
       code: 2,

@@ -9,12 +9,9 @@ import { ENTITY_TYPES, type EntityType, INTENTS, type Intent } from '../intents'
  */
 export const NLU_DATA_DIR = path.join(packageRoot(), 'bot', 'nlu', 'data');
 
-/** Entity types the data may mark: the NLU contract's. time_range is a span only (no normalised value); see README.md. */
-export const ENTITY_TYPES_IN_DATA = ENTITY_TYPES;
-export type DataEntityType = EntityType;
-
 export interface LabelledEntity {
-  type: string;
+  /** The NLU contract's types; time_range is a span only (no normalised value), see README.md. */
+  type: EntityType;
   /** Normalised value: a number for replicas and duration, undefined for time_range, else a string. */
   value: string | number | undefined;
   /** The span as it appears in the plain text. */
@@ -35,15 +32,15 @@ export interface ParsedMarkup {
   entities: LabelledEntity[];
 }
 
-const DATA_ENTITY_TYPES: ReadonlySet<string> = new Set(ENTITY_TYPES_IN_DATA);
+const ENTITY_TYPE_SET: ReadonlySet<string> = new Set(ENTITY_TYPES);
 const INTENT_SET: ReadonlySet<string> = new Set(INTENTS);
 /** Types whose value is a count or whole seconds: the model and the slots compare them as numbers. */
 const NUMERIC_TYPES: ReadonlySet<string> = new Set(['replicas', 'duration']);
 /** "type" or "type=value"; the value runs to the closing parenthesis and may hold anything else. */
 const LABEL = /^([a-z_]+)(?:=(.*))?$/s;
 
-export function isDataEntityType(type: string): type is DataEntityType {
-  return DATA_ENTITY_TYPES.has(type);
+function isEntityType(type: string): type is EntityType {
+  return ENTITY_TYPE_SET.has(type);
 }
 
 function isIntent(intent: string): intent is Intent {
@@ -98,7 +95,7 @@ function entityOf(span: string, label: string, start: number, column: number): L
   if (!match) throw new Error(`malformed entity label "(${label})" at column ${column}`);
   const type = match[1] ?? '';
   const written = match[2];
-  if (!isDataEntityType(type)) throw new Error(`unknown entity type "${type}" at column ${column}`);
+  if (!isEntityType(type)) throw new Error(`unknown entity type "${type}" at column ${column}`);
   const end = start + span.length;
   if (type === 'time_range') {
     // Anchored times have no agreed normal form yet; a value here would be a convention of one line.
