@@ -12,7 +12,7 @@ import { Agent, createServer, request, type IncomingMessage, type Server } from 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs, usageError } from '../bot/cli/script-args';
-import { machineLine, percentile, processCpuMs, startOpsbotServer } from './bench-support';
+import { machineLine, ms, percentile, startOpsbotServer } from './bench-support';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 const SURFACES = ['slack-command', 'slack-mention', 'teams'];
@@ -41,13 +41,10 @@ const UTTERANCES = [
 /** Replies the platforms' stand-ins received, by the id the request carried; resolves whoever waits for it. */
 class ReplyBoard {
   private readonly waiting = new Map<string, (at: number) => void>();
-  /** Resolves with the arrival time, or NaN when no reply came within REPLY_TIMEOUT_MS. */
+  /** Resolves with the arrival time, or NaN when no reply came within REPLY_TIMEOUT_MS or none is due. */
   expect(id: string): Promise<number> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        resolve(NaN);
-      }, REPLY_TIMEOUT_MS);
+      const timer = setTimeout(() => this.settle(id, NaN), REPLY_TIMEOUT_MS);
       this.waiting.set(id, (at) => {
         clearTimeout(timer);
         resolve(at);
@@ -55,10 +52,17 @@ class ReplyBoard {
     });
   }
   arrived(id: string): void {
+    this.settle(id, performance.now());
+  }
+  /** No reply is coming (the request was refused): stop waiting for one. */
+  forget(id: string): void {
+    this.settle(id, NaN);
+  }
+  private settle(id: string, at: number): void {
     const resolve = this.waiting.get(id);
     if (!resolve) return;
     this.waiting.delete(id);
-    resolve(performance.now());
+    resolve(at);
   }
 }
 
@@ -134,7 +138,7 @@ async function runPhase(phase: Phase, concurrency: number, seconds: number) {
       }
     }),
   );
-  return { acks: acks.sort((a, b) => a - b), replies: replies.sort((a, b) => a - b), failures, seconds };
+  return { acks: acks.sort((a, b) => a - b), replies: replies.sort((a, b) => a - b), failures };
 }
 
 async function main(): Promise<void> {
@@ -187,6 +191,21 @@ async function main(): Promise<void> {
   );
   const { url } = server;
   const slackUrl = `http://127.0.0.1:${portOf(slack)}`;
+  /** Sends a request whose reply will carry `replyId`; both times run from the moment it is sent. */
+  const timed = async (
+    replyId: string,
+    send: () => Promise<{ status: number; ms: number }>,
+  ): Promise<{ ackMs: number; replyMs: number; ok: boolean }> => {
+    // Waiting starts before sending: a reply can arrive before the ack has been read.
+    const replied = board.expect(replyId);
+    const started = performance.now();
+    const ack = await send();
+    if (ack.status !== 200) {
+      board.forget(replyId);
+      return { ackMs: ack.ms, replyMs: NaN, ok: false };
+    }
+    return { ackMs: ack.ms, replyMs: (await replied) - started, ok: true };
+  };
   const connectorUrl = `http://127.0.0.1:${portOf(connector)}`;
 
   let commands = 0;
@@ -204,10 +223,9 @@ async function main(): Promise<void> {
         response_url: `${slackUrl}/response/${id}`,
         trigger_id: id,
       }).toString();
-      const replied = board.expect(id);
-      const started = performance.now();
-      const ack = await post(`${url}/slack/events`, signed(body, 'application/x-www-form-urlencoded'), body);
-      return { ackMs: ack.ms, replyMs: (await replied) - started, ok: ack.status === 200 };
+      return timed(id, () =>
+        post(`${url}/slack/events`, signed(body, 'application/x-www-form-urlencoded'), body),
+      );
     },
   };
   let mentions = 0;
@@ -230,10 +248,9 @@ async function main(): Promise<void> {
           event_ts: eventTs,
         },
       });
-      const replied = board.expect(`mention:${eventTs}`);
-      const started = performance.now();
-      const ack = await post(`${url}/slack/events`, signed(body, 'application/json'), body);
-      return { ackMs: ack.ms, replyMs: (await replied) - started, ok: ack.status === 200 };
+      return timed(`mention:${eventTs}`, () =>
+        post(`${url}/slack/events`, signed(body, 'application/json'), body),
+      );
     },
   };
   let activities = 0;
@@ -257,10 +274,9 @@ async function main(): Promise<void> {
         recipient: { id: '28:opsbot', name: 'opsbot' },
         text: UTTERANCES[n % UTTERANCES.length],
       });
-      const replied = board.expect(`teams:${id}`);
-      const started = performance.now();
-      const ack = await post(`${url}/api/messages`, { 'content-type': 'application/json' }, body);
-      return { ackMs: ack.ms, replyMs: (await replied) - started, ok: ack.status === 200 };
+      return timed(`teams:${id}`, () =>
+        post(`${url}/api/messages`, { 'content-type': 'application/json' }, body),
+      );
     },
   };
 
@@ -269,16 +285,16 @@ async function main(): Promise<void> {
       `opsbot bench:adapters — ${concurrency} concurrent requests, ${seconds} s per surface, ${UTTERANCES.length}-utterance mix`,
     );
     console.log(`machine: ${machineLine()}; opsbot in its own process`);
-    const fmt = (ms: number) => `${ms.toFixed(2)} ms`.padStart(9);
+    const fmt = (value: number) => ms(value).padStart(9);
     let allMet = true;
     const phases = { 'slack-command': slashCommand, 'slack-mention': appMention, teams: teamsMessage };
     for (const [surface, phase] of Object.entries(phases)) {
       if (args.surface !== undefined && surface !== args.surface) continue;
       // A short warm-up so JIT and connection set-up are not measured.
       await runPhase(phase, concurrency, 1);
-      const cpuBefore = processCpuMs(server.pid);
+      const cpuBefore = await server.cpuMs();
       const r = await runPhase(phase, concurrency, seconds);
-      const cpuPerRequest = (processCpuMs(server.pid) - cpuBefore) / (r.acks.length + r.failures);
+      const cpuPerRequest = ((await server.cpuMs()) - cpuBefore) / (r.acks.length + r.failures);
       const ackP99 = percentile(r.acks, 99);
       const replyP95 = percentile(r.replies, 95);
       const slash = phase === slashCommand;
@@ -287,7 +303,7 @@ async function main(): Promise<void> {
       allMet &&= met;
       console.log(`\n${phase.name}`);
       console.log(
-        `  requests  ${r.acks.length} (${(r.acks.length / r.seconds).toFixed(0)}/s), ${r.failures} failed; opsbot used ${cpuPerRequest.toFixed(2)} ms of CPU per request`,
+        `  requests  ${r.acks.length} (${(r.acks.length / seconds).toFixed(0)}/s), ${r.failures} failed; opsbot used ${cpuPerRequest.toFixed(2)} ms of CPU per request`,
       );
       console.log(
         `  ack       p50 ${fmt(percentile(r.acks, 50))}  p95 ${fmt(percentile(r.acks, 95))}  p99 ${fmt(ackP99)}`,
@@ -301,7 +317,7 @@ async function main(): Promise<void> {
     }
     if (!allMet) process.exitCode = 1;
   } finally {
-    server.stop();
+    await server.stop();
     agent.destroy();
     slack.close();
     connector.close();

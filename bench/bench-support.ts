@@ -91,7 +91,8 @@ export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)
 export const ms = (value: number, digits = 2): string => `${value.toFixed(digits)} ms`;
 export const seconds = (value: number): string => `${value.toFixed(1)} s`;
 
-export async function freePort(): Promise<number> {
+/** A loopback port nothing listens on: bound, noted, released (tests/support has its own; bench cannot import tests). */
+async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -102,6 +103,15 @@ export async function freePort(): Promise<number> {
 /** The demo configuration as data: any section may be replaced; policy.users is there to add to. */
 export type ServerConfig = Record<string, unknown> & { policy: { users: Record<string, string[]> } };
 
+/** A running `opsbot serve`. */
+export interface OpsbotServer {
+  url: string;
+  /** CPU time (user + system, all threads) the server has used so far, in milliseconds, from its /metrics. */
+  cpuMs(): Promise<number>;
+  /** Ends the server and then removes its folder: the config with its keys, its state and index. */
+  stop(): Promise<void>;
+}
+
 /**
  * `opsbot serve` in a process of its own, as users run it, on the shipped demo configuration changed by
  * `adjust`; resolves once /readyz answers. `nodeArgs` go to node itself (e.g. --cpu-prof).
@@ -109,10 +119,10 @@ export type ServerConfig = Record<string, unknown> & { policy: { users: Record<s
 export async function startOpsbotServer(
   adjust: (config: ServerConfig, dir: string) => void,
   nodeArgs: string[] = [],
-): Promise<{ url: string; pid: number; stop: () => void }> {
+): Promise<OpsbotServer> {
   const root = packageRoot();
   const config = parse(readFileSync(path.join(root, 'opsbot.config.yaml'), 'utf8')) as ServerConfig;
-  const { dir } = tempDir('opsbot-bench-');
+  const { dir, remove } = tempDir('opsbot-bench-');
   adjust(config, dir);
   writeFileSync(path.join(dir, 'opsbot.config.yaml'), stringify(config));
   const port = await freePort();
@@ -124,8 +134,15 @@ export async function startOpsbotServer(
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const hasExited = () => server.exitCode !== null || server.signalCode !== null;
   const url = `http://127.0.0.1:${port}`;
-  const stop = () => server.kill('SIGTERM');
+  // The folder goes once the server is gone, not at the signal: it still writes its state while stopping.
+  const stop = async () => {
+    if (!hasExited()) server.kill('SIGTERM');
+    await exited;
+    remove();
+  };
   const deadline = performance.now() + SERVER_READY_TIMEOUT_MS;
   while (
     !(await fetch(`${url}/readyz`).then(
@@ -133,22 +150,29 @@ export async function startOpsbotServer(
       () => false,
     ))
   ) {
-    if (performance.now() > deadline || server.exitCode !== null) {
-      stop();
+    if (hasExited()) {
+      await stop();
+      throw new Error(
+        `the server exited before it was ready (${server.signalCode ?? `code ${server.exitCode}`})`,
+      );
+    }
+    if (performance.now() > deadline) {
+      await stop();
       throw new Error(`the server did not become ready in ${SERVER_READY_TIMEOUT_MS / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, pid: server.pid ?? 0, stop };
+  return { url, cpuMs: () => serverCpuMs(url), stop };
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in milliseconds; Linux only, else NaN. */
-export function processCpuMs(pid: number): number {
-  try {
-    // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name, in clock ticks (100 Hz).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
+async function serverCpuMs(url: string): Promise<number> {
+  const response = await fetch(`${url}/metrics`);
+  const metrics = await response.text();
+  const seconds = /^opsbot_process_cpu_seconds_total (\S+)$/m.exec(metrics)?.[1];
+  if (!response.ok || seconds === undefined) {
+    throw new Error(
+      `the server's /metrics has no opsbot_process_cpu_seconds_total (HTTP ${response.status})`,
+    );
   }
+  return Number(seconds) * 1000;
 }

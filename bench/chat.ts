@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { parseArgs, usageError } from '../bot/cli/script-args';
-import { machineLine, percentile, startOpsbotServer } from './bench-support';
+import { machineLine, ms, percentile, startOpsbotServer } from './bench-support';
 
 const TARGET_P95_MS = 20;
 const TARGET_RPS = 1000;
@@ -76,7 +76,6 @@ async function main(): Promise<void> {
     const p99 = percentile(latencies, 99);
     const rps = result.requests.total / duration;
     const pass = p95 < TARGET_P95_MS && rps >= TARGET_RPS;
-    const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
     console.log(
       `opsbot bench:chat — POST /api/chat, ${connections} connections, ${duration} s, ${UTTERANCES.length}-utterance mix`,
     );
@@ -86,14 +85,14 @@ async function main(): Promise<void> {
     );
     console.log(`throughput:  ${rps.toFixed(0)} requests/s`);
     console.log(
-      `latency:     p50 ${fmt(p50)}   p95 ${fmt(p95)}   p99 ${fmt(p99)}   max ${fmt(latencies[latencies.length - 1] ?? NaN)}`,
+      `latency:     p50 ${ms(p50)}   p95 ${ms(p95)}   p99 ${ms(p99)}   max ${ms(latencies[latencies.length - 1] ?? NaN)}`,
     );
     console.log(
       `target:      p95 < ${TARGET_P95_MS} ms and >= ${TARGET_RPS} requests/s → ${pass ? 'met' : 'NOT met'}`,
     );
     if (result.errors > 0 || result.non2xx > 0) process.exitCode = 1;
   } finally {
-    server.stop();
+    await server.stop();
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CommandDriver, type CommandSpec } from '../../adapters/platform/command-driver';
@@ -9,19 +9,24 @@ const node = process.execPath;
 const script = (source: string, ...args: string[]): CommandSpec => ({
   argv: [node, '-e', source, '--', ...args],
 });
+/** A command that writes the arguments it was given to `file`, as JSON. */
+const recorder = (file: string, ...args: string[]): CommandSpec =>
+  script(
+    `require('fs').writeFileSync(${JSON.stringify(file)}, JSON.stringify(process.argv.slice(1)))`,
+    ...args,
+  );
 
 describe('command platform driver', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'opsbot-command-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
   it('passes each value as one argument, never through a shell', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-command-'));
     const record = path.join(dir, 'argv.json');
     const pwned = path.join(dir, 'pwned');
-    const driver = new CommandDriver({
-      restart: script(
-        `require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(1)))`,
-        'restart',
-        '--unit={service}.service',
-      ),
-    });
+    const driver = new CommandDriver({ restart: recorder(record, 'restart', '--unit={service}.service') });
     const hostile = `payments; touch ${pwned} $(touch ${pwned}) \`touch ${pwned}\` | cat {replicas}`;
     await driver.restart(hostile);
     expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual(['restart', `--unit=${hostile}.service`]);
@@ -29,20 +34,25 @@ describe('command platform driver', () => {
   });
 
   it('fills {replicas} for scale and refuses a count that is not a whole number', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-command-'));
     const record = path.join(dir, 'argv.json');
     const driver = new CommandDriver({
-      scale: script(
-        `require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(1)))`,
-        'scale',
-        '{service}',
-        '--replicas',
-        '{replicas}',
-      ),
+      scale: recorder(record, 'scale', '{service}', '--replicas', '{replicas}'),
     });
     await driver.scale('orders', 3);
     expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual(['scale', 'orders', '--replicas', '3']);
     await expect(driver.scale('orders', 2.5)).rejects.toMatchObject({ code: ErrorCode.DriverFailed });
+  });
+
+  it('refuses a placeholder its operation does not fill, naming it', () => {
+    expect(() => new CommandDriver({ restart: { argv: ['systemctl', 'restart', '{servce}'] } })).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.ConfigInvalid,
+        message: expect.stringContaining('{servce}'),
+      }),
+    );
+    expect(() => new CommandDriver({ status: { argv: ['check', '{service}', '{replicas}'] } })).toThrow(
+      /the status command uses \{replicas\}/,
+    );
   });
 
   it('reads status as JSON, or from the exit code', async () => {
@@ -69,6 +79,40 @@ describe('command platform driver', () => {
     expect(await garbled.status('orders')).toMatchObject({ state: 'unknown' });
   });
 
+  it('believes the JSON a status command prints even when it exits non-zero', async () => {
+    const critical = new CommandDriver({
+      status: script(
+        `console.log(JSON.stringify({ state: 'degraded', detail: '1 of 3 ready' })); process.exitCode = 2`,
+      ),
+    });
+    expect(await critical.status('orders')).toEqual({
+      service: 'orders',
+      state: 'degraded',
+      detail: '1 of 3 ready',
+    });
+  });
+
+  it('does not call a service down when its status command cannot run', async () => {
+    const missing = new CommandDriver({ status: { argv: ['/nonexistent/opsbot-status', '{service}'] } });
+    await expect(missing.status('orders')).rejects.toMatchObject({ code: ErrorCode.DriverFailed });
+    const killed = new CommandDriver({ status: script(`process.kill(process.pid, 'SIGTERM')`) });
+    await expect(killed.status('orders')).rejects.toMatchObject({
+      code: ErrorCode.DriverFailed,
+      message: expect.stringContaining('was killed by SIGTERM'),
+    });
+  });
+
+  it('lets a command print as much as it likes, keeping the tail', async () => {
+    const record = path.join(dir, 'done');
+    const driver = new CommandDriver({
+      restart: script(
+        `process.stdout.write('deploying\\n'.repeat(200_000)); require('fs').writeFileSync(${JSON.stringify(record)}, '')`,
+      ),
+    });
+    await driver.restart('orders');
+    expect(existsSync(record)).toBe(true);
+  });
+
   it('kills a command that runs past its timeout and says so', async () => {
     const driver = new CommandDriver({
       restart: { ...script(`setTimeout(() => {}, 60_000)`), timeoutMs: 300 },
@@ -79,7 +123,39 @@ describe('command platform driver', () => {
     });
   });
 
-  it('reports a failing command with its exit code and the tail of its output', async () => {
+  it('on timeout also kills the processes the command started', async () => {
+    const started = path.join(dir, 'started');
+    const finished = path.join(dir, 'finished');
+    const grandchild = `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(started)}, '');
+      setTimeout(() => fs.writeFileSync(${JSON.stringify(finished)}, ''), 1000)`;
+    const driver = new CommandDriver({
+      restart: {
+        ...script(
+          `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}], { stdio: 'ignore' });
+          setTimeout(() => {}, 60_000)`,
+        ),
+        timeoutMs: 800,
+      },
+    });
+    await expect(driver.restart('orders')).rejects.toMatchObject({ code: ErrorCode.DriverTimeout });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(existsSync(started)).toBe(true);
+    expect(existsSync(finished)).toBe(false);
+  });
+
+  it('finishes when the command exits, though what it left in the background holds its output open', async () => {
+    const driver = new CommandDriver({
+      restart: {
+        ...script(
+          `require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)'], { stdio: 'inherit', detached: true }).unref()`,
+        ),
+        timeoutMs: 1000,
+      },
+    });
+    await expect(driver.restart('orders')).resolves.toBeUndefined();
+  });
+
+  it('reports a failing command with its exit code and the tail of its output, stderr last', async () => {
     const driver = new CommandDriver({
       restart: script(`console.error('unit orders.service not found'); process.exit(5)`),
     });
@@ -88,9 +164,25 @@ describe('command platform driver', () => {
       message: expect.stringContaining('exited with code 5'),
       output: 'unit orders.service not found',
     });
+    const chatty = new CommandDriver({
+      restart: script(
+        `console.log('step\\n'.repeat(1000)); console.error('rollout failed'); process.exit(1)`,
+      ),
+    });
+    await expect(chatty.restart('orders')).rejects.toMatchObject({
+      output: expect.stringMatching(/step\nrollout failed$/),
+    });
     const missing = new CommandDriver({ restart: { argv: ['/nonexistent/opsbot-restart'] } });
     await expect(missing.restart('orders')).rejects.toMatchObject({
       message: '/nonexistent/opsbot-restart was not found',
+    });
+  });
+
+  it('says a command killed by a signal was killed, and by which', async () => {
+    const driver = new CommandDriver({ restart: script(`process.kill(process.pid, 'SIGTERM')`) });
+    await expect(driver.restart('orders')).rejects.toMatchObject({
+      code: ErrorCode.DriverFailed,
+      message: `${node} was killed by SIGTERM`,
     });
   });
 
