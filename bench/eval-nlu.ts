@@ -4,8 +4,7 @@
  * (@nlpjs/nlp) trained on the same utterances and given the same entity lexicons, in one run. Prints intent
  * accuracy, macro-F1, the most frequent confusions, and entity precision/recall/F1 by type.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { containerBootstrap } from '@nlpjs/core';
 import { LangEn } from '@nlpjs/lang-en-min';
@@ -15,6 +14,7 @@ import { loadConfig } from '../bot/config/load';
 import { packageRoot } from '../bot/core/package-root';
 import { IntentClassifier } from '../bot/nlu/classifier/intent-classifier';
 import { trainIntentModel } from '../bot/nlu/classifier/intent-model';
+import { buildRuleNlu } from '../bot/nlu/build-nlu';
 import {
   loadLabelledUtterances,
   NLU_DATA_DIR,
@@ -24,11 +24,10 @@ import { parseDuration } from '../bot/nlu/durations';
 import { scoreEntities, scoreIntents, type SpanEntity } from '../bot/nlu/evaluation';
 import { HybridNlu } from '../bot/nlu/hybrid-nlu';
 import { INTENTS, type NluEngine } from '../bot/nlu/intents';
-import { RuleNlu } from '../bot/nlu/rule-nlu';
 import { runbookLexicon } from '../bot/nlu/runbook-lexicon';
 import { OnnxModel } from '../engines/predictors';
 import { UseLiteEmbeddingProvider } from '../rag/embeddings/use-lite-provider';
-import { machineLine } from './bench-support';
+import { machineLine, tempDir } from './bench-support';
 
 interface SystemResult {
   name: string;
@@ -45,37 +44,37 @@ async function main(): Promise<void> {
   const test = loadLabelledUtterances(path.join(NLU_DATA_DIR, 'test.jsonl'));
   const config = loadConfig({ OPSBOT_CONFIG: path.join(root, 'opsbot.config.yaml') }).config;
   const catalog = new ServiceCatalog(config);
-  const lexicon = runbookLexicon([path.join(root, 'runbooks'), path.join(root, 'knowledge')]);
-  const rules = new RuleNlu(catalog, lexicon);
+  // The rules as opsbot builds them; NLP.js is given the same runbook lexicon.
+  const rules = buildRuleNlu(config, root, catalog);
+  const lexicon = runbookLexicon(config.knowledge.sources.map((source) => path.resolve(root, source)));
+  const testEntities = test.map((u) => rules.parse(u.text).entities);
 
   const embeddings = new UseLiteEmbeddingProvider();
   const trained = await trainIntentModel(train, embeddings, {
     entities: (text) => rules.parse(text).entities,
     dataText: readFileSync(trainFile, 'utf8'),
   });
-  const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-eval-nlu-'));
-  writeFileSync(path.join(dir, 'intent.onnx'), trained.onnx);
-  writeFileSync(path.join(dir, 'intent.json'), JSON.stringify(trained.card));
-  const model = await OnnxModel.load(path.join(dir, 'intent.onnx'));
+  const modelDir = tempDir('opsbot-eval-nlu-');
+  writeFileSync(path.join(modelDir.dir, 'intent.onnx'), trained.onnx);
+  writeFileSync(path.join(modelDir.dir, 'intent.json'), JSON.stringify(trained.card));
+  const model = await OnnxModel.load(path.join(modelDir.dir, 'intent.onnx'));
   const classifier = new IntentClassifier(embeddings, () => model);
-  const hybrid = new HybridNlu(rules, classifier);
 
-  const results: SystemResult[] = [
-    await run('opsbot rules', rules, test),
-    {
-      name: 'opsbot classifier',
-      intents: await Promise.all(
-        test.map(
-          async (u) =>
-            (await classifier.rank(u.text, rules.parse(u.text).entities))[0]?.intent ?? 'out_of_scope',
-        ),
+  const ruled = await run('opsbot rules', rules, test);
+  const classified: SystemResult = {
+    name: 'opsbot classifier',
+    intents: await Promise.all(
+      test.map(
+        async (u, i) => (await classifier.rank(u.text, testEntities[i] ?? []))[0]?.intent ?? 'out_of_scope',
       ),
-      entities: test.map((u) => rules.parse(u.text).entities),
-    },
-    await run('opsbot hybrid', hybrid, test),
-    await nlpJs(train, test, catalog, lexicon),
-  ];
+    ),
+    // The classifier only decides the intent; its entities are the rules'.
+    entities: testEntities,
+  };
+  const hybrid = await run('opsbot hybrid', new HybridNlu(rules, classifier), test);
+  const nlpjs = await nlpJs(train, test, catalog, lexicon);
   await model.release();
+  modelDir.remove();
 
   console.log(
     `opsbot eval:nlu — ${train.length} training / ${test.length} held-out utterances, ${INTENTS.length} intents`,
@@ -83,7 +82,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machineLine()}\n`);
   const gold = test.map((u) => u.entities);
   console.log('system              intent acc  macro-F1  entity P   entity R   entity F1');
-  for (const r of results) {
+  for (const r of [ruled, classified, hybrid, nlpjs]) {
     const intents = scoreIntents(
       INTENTS,
       test.map((u) => u.intent),
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
       `${r.name.padEnd(20)}${fmt(intents.accuracy)}       ${fmt(intents.macroF1)}     ${fmt(entities.precision)}      ${fmt(entities.recall)}      ${fmt(entities.f1)}`,
     );
   }
-  const asked = results[2]?.asked ?? [];
+  const asked = hybrid.asked ?? [];
   const questions = asked.filter((a) => a !== undefined).length;
   const rightAmong = asked.filter((a, i) => a?.includes(test[i]?.intent ?? '')).length;
   console.log(
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
   const hybridScores = scoreIntents(
     INTENTS,
     test.map((u) => u.intent),
-    results[2]?.intents ?? [],
+    hybrid.intents,
   );
   console.log('\nopsbot hybrid, every confusion (expected → predicted: count)');
   const confusions = Object.entries(hybridScores.confusion)
@@ -118,14 +117,14 @@ async function main(): Promise<void> {
   const nlpScores = scoreIntents(
     INTENTS,
     test.map((u) => u.intent),
-    results[3]?.intents ?? [],
+    nlpjs.intents,
   );
   hybridScores.perIntent.forEach((p, i) =>
     console.log(`  ${p.intent.padEnd(22)} ${fmt(p.f1)}   ${fmt(nlpScores.perIntent[i]?.f1 ?? 0)}`),
   );
   console.log('\nentity F1 by type        opsbot  NLP.js   (support)');
-  const ours = scoreEntities(gold, results[2]?.entities ?? []).byType;
-  const theirs = new Map(scoreEntities(gold, results[3]?.entities ?? []).byType.map((t) => [t.type, t]));
+  const ours = scoreEntities(gold, hybrid.entities).byType;
+  const theirs = new Map(scoreEntities(gold, nlpjs.entities).byType.map((t) => [t.type, t]));
   for (const t of ours) {
     if (t.support === 0) continue;
     console.log(`  ${t.type.padEnd(22)} ${fmt(t.f1)}   ${fmt(theirs.get(t.type)?.f1 ?? 0)}   (${t.support})`);

@@ -12,7 +12,7 @@ import { HybridNlu, RULE_EXACT_CONFIDENCE } from '../bot/nlu/hybrid-nlu';
 import { packagedRuleNlu } from '../bot/nlu/packaged-rules';
 import { OnnxModel } from '../engines/predictors';
 import { UseLiteEmbeddingProvider } from '../rag/embeddings/use-lite-provider';
-import { machineLine, percentile } from './bench-support';
+import { machineLine, ms, percentile } from './bench-support';
 
 const TARGET_P95_MS = 25;
 const TARGET_RULES_P95_MS = 1;
@@ -61,7 +61,6 @@ async function main(): Promise<void> {
   const perSecond = classified / ((performance.now() - started) / 1000);
   await model.release();
 
-  const ms = (x: number) => `${x.toFixed(2)} ms`;
   const rulesP95 = percentile(rulesMs, 95);
   const hybridP95 = percentile(hybridMs, 95);
   console.log(`opsbot bench:nlu — ${texts.length} held-out utterances, warm, one at a time`);

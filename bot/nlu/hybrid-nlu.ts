@@ -10,12 +10,12 @@ export const RULE_EXACT_CONFIDENCE = 0.9;
  * threshold above on the held-out split (0.2 beat 0, 0.4 and 0.6); 5-fold cross-validation on the training
  * split put it within half a point of the other settings tried, so the held-out figure is not a fluke of tuning.
  */
-export const RULE_WEIGHT = 0.2;
+const RULE_WEIGHT = 0.2;
 /** Below this the best guess is not good enough to act on: the utterance is treated as out of scope. */
-export const MIN_CONFIDENCE = 0.2;
+const MIN_CONFIDENCE = 0.2;
 /** Two requests this close, neither convincing, are offered back to the user: "did you mean … or …?" */
-export const CLARIFY_MARGIN = 0.15;
-export const CLARIFY_BELOW = 0.6;
+const CLARIFY_MARGIN = 0.15;
+const CLARIFY_BELOW = 0.6;
 /** Intents worth asking about; a greeting or a yes/no is never worth a question back. */
 const CONVERSATIONAL: ReadonlySet<Intent> = new Set(['greeting', 'help', 'out_of_scope', 'confirm', 'deny']);
 

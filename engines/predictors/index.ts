@@ -1,8 +1,6 @@
 export {
-  MODEL_TASKS,
   PredictorError,
   metadataPathFor,
-  parseModelMetadata,
   readModelMetadata,
   type ClassificationMetadata,
   type MetadataFor,

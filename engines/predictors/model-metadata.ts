@@ -28,7 +28,7 @@ export class PredictorError extends OpsbotError {
   }
 }
 
-export const MODEL_TASKS = ['classification', 'regression'] as const;
+const MODEL_TASKS = ['classification', 'regression'] as const;
 export type ModelTask = (typeof MODEL_TASKS)[number];
 
 const modelName = z
@@ -116,7 +116,7 @@ export async function readModelMetadata(file: string): Promise<ModelMetadata> {
 }
 
 /** `file` only names the source in errors. */
-export function parseModelMetadata(text: string, file: string): ModelMetadata {
+function parseModelMetadata(text: string, file: string): ModelMetadata {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -157,6 +157,18 @@ describe('hybrid NLU', () => {
     await serving.release();
   });
 
+  it('scores with the model serving after the embedding, when a reload released the one before', async () => {
+    const old = await loadExported(await trained());
+    let serving = old;
+    const classifier = new IntentClassifier(new HashingEmbeddingProvider(50), () => serving);
+    const ranking = classifier.rank('could u kick search', entities('could u kick search'));
+    // The registry swaps in the new model and releases the old one while the utterance is being embedded.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    serving = model;
+    await old.release();
+    expect((await ranking)[0]?.intent).toBeDefined();
+  });
+
   it('refuses a model of another major version, whose features were built differently', async () => {
     const result = await trained();
     result.card.version = '1.0.0';
@@ -167,7 +179,8 @@ describe('hybrid NLU', () => {
   });
 
   it('reads entities by their kind: two utterances differing only in the service get the same intent scores', async () => {
-    const classifier = new IntentClassifier(new HashingEmbeddingProvider(), () => model);
+    // Nothing remembered, so both are embedded and scored.
+    const classifier = new IntentClassifier(new HashingEmbeddingProvider(), () => model, { remember: 0 });
     const [a, b] = ['could u kick search in stage', 'could u kick billing in prod'];
     const ranked = await Promise.all([a, b].map((text) => classifier.rank(text, entities(text))));
     expect(ranked[0]).toEqual(ranked[1]);

@@ -16,13 +16,23 @@ export const LEXICAL_DIMENSIONS = 4096;
  * through the sentence encoder, then the lexical features of the same text. Training and serving both come
  * through here, so the model never sees features built differently from the ones it was trained on.
  */
-export async function embedFeatureRows(
+export function embedFeatureRows(
   embeddings: EmbeddingProvider,
   utterances: readonly { text: string; entities: readonly Entity[] }[],
 ): Promise<Float32Array[]> {
-  const texts = utterances.map((u) => delexicalise(u.text, u.entities));
-  const embedded = await embeddings.embed(texts);
-  return embedded.map((embedding, i) => featureRow(embedding, texts[i] as string));
+  return embedReadFeatureRows(
+    embeddings,
+    utterances.map((u) => delexicalise(u.text, u.entities)),
+  );
+}
+
+/** The same, for texts already delexicalised (the serving classifier keys its memory by them). */
+export async function embedReadFeatureRows(
+  embeddings: EmbeddingProvider,
+  reads: readonly string[],
+): Promise<Float32Array[]> {
+  const embedded = await embeddings.embed(reads);
+  return embedded.map((embedding, i) => featureRow(embedding, reads[i] as string));
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -36,7 +46,7 @@ export function featureNames(embeddingId: string, embeddingDimensions: number): 
 }
 
 /** One feature row: the embedding as given, then the L2-normalised lexical counts. */
-export function featureRow(embedding: Float32Array, text: string): Float32Array {
+function featureRow(embedding: Float32Array, text: string): Float32Array {
   const row = new Float32Array(embedding.length + LEXICAL_DIMENSIONS);
   row.set(embedding);
   const offset = embedding.length;

@@ -17,8 +17,8 @@ import { TYPO_SEED, withTypos } from './typo-augmentation';
 export const INTENT_MODEL_NAME = 'intent';
 /** Shipped with the package (built by `npm run train:nlu`), so a fresh install classifies without training. */
 export const INTENT_MODEL_FILE = path.join(packageRoot(), 'models', `${INTENT_MODEL_NAME}.onnx`);
-/** Bump when the features or the graph change, so an old model file is recognisably old. */
-export const INTENT_MODEL_VERSION = '2.0.0';
+/** Major: the features or the graph changed (an old model is refused). Minor: training or augmentation changed. */
+export const INTENT_MODEL_VERSION = '2.1.0';
 
 /** What the predictor runtime reads next to models/intent.onnx; it doubles as the model card. */
 export interface IntentModelCard {
@@ -81,10 +81,12 @@ export async function trainIntentModel(
     labels: [...INTENTS],
     metrics: options.metrics ?? {},
     trainedAt: (options.now ?? new Date()).toISOString(),
-    // The data, the embedding model and the training options together determine the weights.
+    // With this version's feature and augmentation code (INTENT_MODEL_VERSION), the data, the embedding
+    // model and the training options determine the weights.
     dataHash: createHash('sha256')
       .update(options.dataText)
       .update(embeddings.id)
+      .update(INTENT_MODEL_VERSION)
       .update(JSON.stringify({ training, lexicalDimensions: LEXICAL_DIMENSIONS, typoSeed: TYPO_SEED }))
       .digest('hex'),
     description: `Multinomial logistic regression over ${embeddings.id} sentence embeddings (${embeddings.dimensions} dimensions) and ${LEXICAL_DIMENSIONS} hashed lexical features of the delexicalised utterance; ${train.length} training utterances and ${augmented.length - train.length} misspelt copies (seed ${TYPO_SEED}), ${training.epochs} full-batch Adam epochs, L2 ${training.l2}.`,

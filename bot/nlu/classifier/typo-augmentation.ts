@@ -16,7 +16,8 @@ export function withTypos<T extends { text: string }>(utterances: readonly T[], 
   const copies: T[] = [];
   for (const utterance of utterances) {
     const text = misspell(utterance.text, random);
-    if (text !== undefined) copies.push({ ...utterance, text });
+    // Swapping two equal letters ("good") changes nothing: such a copy would only count the line twice.
+    if (text !== undefined && text !== utterance.text) copies.push({ ...utterance, text });
   }
   return [...utterances, ...copies];
 }
