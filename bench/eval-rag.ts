@@ -6,8 +6,9 @@
  * character splitter, HNSWLib vector store). Each line of the queries file is
  * {"query": "...", "expected": ["source/path.md", ...]}, sources relative to --base (default: the single
  * corpus, or the current directory when several are given). Prints recall@1, recall@3, recall@k and MRR
- * (reciprocal rank of the first expected document in the top k), timings, and opsbot's misses. The queries
- * are evaluation data only: nothing here is tuned from them.
+ * (reciprocal rank of the first expected document in the top k), timings, and opsbot's misses. Report on
+ * the `*-eval.jsonl` halves in bench/rag-eval: nothing is tuned on them. The fusion weight λ
+ * (SEMANTIC_WEIGHT) was chosen on the `*-tune.jsonl` halves by bench/rag-eval/tune-semantic-weight.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,15 +27,9 @@ import { readIndex } from '../rag/index/index-files';
 import { fieldTexts } from '../rag/index/knowledge-index';
 import { parseArgs, usageError } from '../bot/cli/script-args';
 import { elapsedMs, machineLine, mean, progressLine, tempDir } from './bench-support';
+import { readEvalQueries, type EvalQuery } from './rag-eval/eval-queries';
 
 const SCRIPT = 'eval:rag';
-
-interface EvalQuery {
-  query: string;
-  expected: string[];
-  /** file:line, for messages. */
-  where: string;
-}
 
 /** A retrieval system under evaluation: built once, then asked for its top k document sources per query. */
 interface System {
@@ -63,43 +58,6 @@ interface SystemFigures {
   mrr: number;
   buildSeconds: number;
   meanQueryMs: number;
-}
-
-function readQueries(file: string): EvalQuery[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    usageError(
-      SCRIPT,
-      `cannot read --queries ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  const queries: EvalQuery[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${file}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      usageError(SCRIPT, `${where}: not JSON (${(err as Error).message})`);
-    }
-    const q = value as { query?: unknown; expected?: unknown };
-    if (typeof value !== 'object' || value === null || typeof q.query !== 'string' || q.query.trim() === '') {
-      usageError(SCRIPT, `${where}: needs a non-empty "query" string`);
-    }
-    if (
-      !Array.isArray(q.expected) ||
-      q.expected.length === 0 ||
-      !q.expected.every((e) => typeof e === 'string' && e !== '')
-    ) {
-      usageError(SCRIPT, `${where}: needs "expected", a non-empty array of source paths`);
-    }
-    queries.push({ query: q.query, expected: q.expected as string[], where });
-  });
-  if (queries.length === 0) usageError(SCRIPT, `${file} has no queries`);
-  return queries;
 }
 
 /** opsbot's own pipeline, as the assistant runs it: buildIndex on disk, readIndex, hybrid search. */
@@ -269,7 +227,7 @@ async function main(): Promise<void> {
   const k = args.k ?? 10;
   if (!Number.isInteger(k)) usageError(SCRIPT, '--k must be a whole number');
   const base = args.base ?? (args.corpus.length === 1 ? (args.corpus[0] as string) : process.cwd());
-  const queries = readQueries(args.queries);
+  const queries = readEvalQueries(SCRIPT, args.queries);
 
   const documents: SourceDocument[] = [];
   for (const corpus of args.corpus) {

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Chunk, Section, SourceDocument } from './source-document';
 
 /** Sections are merged up to this size, so "## Impact\nService degradation." does not stand alone. */
-export const TARGET_CHUNK_CHARS = 700;
+const TARGET_CHUNK_CHARS = 700;
 /** A section longer than this is split at paragraph boundaries. */
 export const MAX_CHUNK_CHARS = 1400;
 /** Only a chunk this small takes in the next section; larger ones end where their section ends. */
-export const MERGE_BELOW_CHARS = 300;
+const MERGE_BELOW_CHARS = 300;
 
 /**
  * Heading-aware chunking: a chunk is one section, or consecutive small sections, of one document. A section

@@ -8,10 +8,11 @@ const LEXICAL_CANDIDATES = 400;
 const SEMANTIC_CANDIDATES = 100;
 /**
  * Weight of meaning against words in the fused score: score = lexical / best lexical + λ · cosine, where
- * cosine is the better of the document's lead vector and its best chunk. Score-level fusion beat reciprocal
- * rank fusion on alert-style queries (recall@1 0.69 against 0.56): the lexical signal is much the stronger
- * with the offline encoder, and ranks alone cannot tell a confident lexical win from a near tie. λ is the
- * value with the best mean recall@1 over the two query sets in bench/rag-eval (alert-style 0.69, team 0.63).
+ * cosine is the better of the document's lead vector and its best chunk. Scores, not ranks, are fused: the
+ * lexical signal is much the stronger with the offline encoder, and ranks alone cannot tell a confident
+ * lexical win from a near tie. λ is the grid value (0 to 3, steps of 0.25) with the best mean recall@1 over
+ * the tuning halves bench/rag-eval/*-tune.jsonl, as bench/rag-eval/tune-semantic-weight.ts prints it; the
+ * *-eval.jsonl halves, which eval:rag reports, were not used to choose it (split rule: bench/rag-eval/README.md).
  */
 export const SEMANTIC_WEIGHT = 1.25;
 /** A query that names a document's alert verbatim ("KubePodCrashLooping firing") is about that document. */
@@ -37,6 +38,8 @@ export interface SearchFilter {
 export interface SearchOptions {
   k: number;
   filter?: SearchFilter;
+  /** λ for this search instead of SEMANTIC_WEIGHT: only the sweep that chooses it (bench/rag-eval) sets it. */
+  semanticWeight?: number;
 }
 
 export interface Passage {
@@ -63,7 +66,6 @@ export interface SearchResult {
 /** A loaded index: chunks with their BM25F and HNSW structures, searched by fusing both. */
 export class KnowledgeIndex {
   private readonly chunksBySource = new Map<string, number[]>();
-  private readonly documentIndex = new Map<string, number>();
   /** Chunk ordinal → document ordinal. */
   private readonly documentOfChunk: Int32Array;
   /** Lower-cased alert name → chunks of the documents that answer it. */
@@ -77,10 +79,10 @@ export class KnowledgeIndex {
     /** One lead vector per document, in `documents` order: few enough to compare exhaustively. */
     readonly leadVectors: readonly Float32Array[],
   ) {
-    documents.forEach((d, i) => this.documentIndex.set(d.source, i));
+    const documentIndex = new Map(documents.map((d, i) => [d.source, i]));
     this.documentOfChunk = new Int32Array(chunks.length);
     chunks.forEach((c, i) => {
-      this.documentOfChunk[i] = this.documentIndex.get(c.source) ?? -1;
+      this.documentOfChunk[i] = documentIndex.get(c.source) ?? -1;
       const list = this.chunksBySource.get(c.source);
       if (list) list.push(i);
       else this.chunksBySource.set(c.source, [i]);
@@ -123,6 +125,7 @@ export class KnowledgeIndex {
    */
   search(query: string, queryVector: Float32Array, options: SearchOptions): SearchResult[] {
     const accept = options.filter ? this.acceptor(options.filter) : undefined;
+    const semanticWeight = options.semanticWeight ?? SEMANTIC_WEIGHT;
     const n = this.documents.length;
     const lexical = new Float64Array(n);
     const cosine = new Float64Array(n);
@@ -156,13 +159,13 @@ export class KnowledgeIndex {
       cosine[d] = Math.max(cosine[d] as number, dot(queryVector, this.leadVectors[d] as Float32Array));
       fused[d] =
         (lexical[d] as number) +
-        SEMANTIC_WEIGHT * Math.max(0, cosine[d] as number) +
+        semanticWeight * Math.max(0, cosine[d] as number) +
         (alert[d] ? ALERT_NAME_BONUS : 0);
       if ((fused[d] as number) > 0) eligible.push(d);
     }
     eligible.sort((x, y) => (fused[y] as number) - (fused[x] as number) || x - y);
 
-    const bestPossible = 1 + SEMANTIC_WEIGHT;
+    const bestPossible = 1 + semanticWeight;
     return eligible.slice(0, options.k).map((d): SearchResult => {
       const doc = this.documents[d] as IndexedDocument;
       const own = this.chunksBySource.get(doc.source) ?? [];

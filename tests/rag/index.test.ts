@@ -1,8 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { chunkDocument } from '../../rag/documents/chunker';
+import { parseDocument } from '../../rag/documents/load-documents';
+import { Bm25Index } from '../../rag/index/bm25';
 import { buildIndex } from '../../rag/index/index-builder';
 import { readIndex } from '../../rag/index/index-files';
+import { fieldTexts, KnowledgeIndex, type IndexedDocument } from '../../rag/index/knowledge-index';
+import { VectorIndex } from '../../rag/index/vector-index';
 import { KnowledgeBase } from '../../rag/knowledge-base';
 import { HashingEmbeddingProvider } from '../support/hashing-embeddings';
 import { FIXTURE_FILES, writeKnowledgeFixture } from '../support/knowledge-fixture';
@@ -90,6 +95,64 @@ describe('hybrid index', () => {
     expect(readFileSync(path.join(out, 'CURRENT'), 'utf8').trim()).toBe('gen-000003');
     expect(readdirSync(out).sort()).toEqual(['CURRENT', 'gen-000002', 'gen-000003']);
     expect(readIndex(out).manifest).toMatchObject({ generation: 'gen-000003', documents: 5 });
+  });
+});
+
+describe('passages of a result', () => {
+  // Two sections of 300+ characters each: two chunks per document.
+  const files: Record<string, string> = {
+    'runbooks/paylane-errors.md': [
+      '---\nid: paylane-errors\ntitle: PayLane errors\n---',
+      `## Symptoms\n\n${'Card charges declined at checkout; the storefront shows a 500 page to shoppers. '.repeat(5)}`,
+      `## Remediate\n\n${'Roll back the last release: kubectl rollout undo deployment/pay-api, then watch the dashboard. '.repeat(4)}`,
+    ].join('\n\n'),
+    'docs/finance-notes.md': [
+      '# Finance notes',
+      `## Incidents\n\n${'Card charges declined at checkout twice last year; the storefront showed a 500 page. '.repeat(5)}`,
+      `## Contacts\n\n${'Ask the finance team on their channel for settlement reports and refund questions. '.repeat(4)}`,
+    ].join('\n\n'),
+  };
+
+  /** An index with no chunk vectors: the only scored passages are the lexical candidates, known exactly. */
+  function lexicalOnlyIndex(): KnowledgeIndex {
+    const docs = Object.entries(files).map(([source, text]) =>
+      parseDocument(Buffer.from(text), source, 'markdown'),
+    );
+    const chunks = docs.flatMap(chunkDocument);
+    const documents: IndexedDocument[] = docs.map((d) => ({
+      source: d.source,
+      title: d.title,
+      kind: d.kind,
+      format: d.format,
+      meta: d.meta,
+      contentHash: d.contentHash,
+      leadHash: d.contentHash,
+    }));
+    const dimensions = 4;
+    return new KnowledgeIndex(
+      documents,
+      chunks,
+      Bm25Index.build(chunks.map(fieldTexts)),
+      VectorIndex.build([], dimensions),
+      documents.map(() => new Float32Array(dimensions)),
+    );
+  }
+
+  it("quote a runbook's remedy even when only its symptoms matched; a doc quotes only what matched", () => {
+    const index = lexicalOnlyIndex();
+    expect(index.chunks.map((c) => c.headings.at(-1))).toEqual([
+      'Symptoms',
+      'Remediate',
+      'Incidents',
+      'Contacts',
+    ]);
+    const results = index.search('charges declined at checkout, storefront 500', new Float32Array(4), {
+      k: 5,
+    });
+    const headings = (source: string) =>
+      results.find((r) => r.source === source)!.passages.map((p) => p.chunk.headings.at(-1));
+    expect(headings('runbooks/paylane-errors.md')).toEqual(['Symptoms', 'Remediate']);
+    expect(headings('docs/finance-notes.md')).toEqual(['Incidents']);
   });
 });
 

@@ -92,6 +92,23 @@ describe('ingestion', () => {
     expect(chunks[0]!.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('ends a chunk at the next heading once it holds a full section (300+ characters); only smaller ones take in the next', () => {
+    const sentence = (word: string) => `The ${word} step of the procedure is described in this sentence. `;
+    const body = [
+      '# Procedure',
+      `## Symptoms\n\n${sentence('symptoms').repeat(6)}`, // ~400 characters: a chunk of its own
+      `## Diagnose\n\n${sentence('diagnose')}`, // ~65: too small to stand alone
+      `## Verify\n\n${sentence('verify')}`,
+    ].join('\n\n');
+    const chunks = chunkDocument(parseDocument(Buffer.from(body), 'procedure.md', 'markdown'));
+    expect(chunks.map((c) => c.headings)).toEqual([
+      ['Procedure', 'Symptoms'],
+      ['Procedure', 'Diagnose'],
+    ]);
+    expect(chunks[0]!.text).not.toContain('Diagnose');
+    expect(chunks[1]!.text).toContain('Verify\nThe verify step');
+  });
+
   it('splits a long section at paragraph boundaries, never inside a code block', () => {
     const paragraph = 'The quick brown fox checks the payments latency dashboard again. '.repeat(6);
     const code =
