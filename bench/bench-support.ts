@@ -92,7 +92,7 @@ export const ms = (value: number, digits = 2): string => `${value.toFixed(digits
 export const seconds = (value: number): string => `${value.toFixed(1)} s`;
 
 /** A loopback port nothing listens on: bound, noted, released (tests/support has its own; bench cannot import tests). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

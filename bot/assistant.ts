@@ -42,7 +42,7 @@ export class Assistant {
 
     const outcome = await this.queue.run(key, async () => {
       const session = (await this.deps.sessions.get(key)) ?? newSession();
-      const result = await this.deps.dialogue.respond(turn, session);
+      const result = await this.deps.dialogue.respond(turn, session, correlationId);
       await this.deps.sessions.set(key, result.session);
       return result;
     });

@@ -38,6 +38,15 @@ import {
 import { notInstalledSkills } from './skills/not-installed';
 import { SkillRegistry } from './skills/skill';
 import { createSystemStatusSkill } from './skills/system-status';
+import { createMetricsSkill } from './skills/metrics';
+import { createRestartServiceSkill } from './skills/restart-service';
+import { createScaleServiceSkill } from './skills/scale-service';
+import { buildPlatforms } from './platform/build-platforms';
+import type { Platforms } from './platform/platforms';
+import { buildMetricsSource } from './metrics/build-metrics-source';
+import type { MetricsSource } from './metrics/metrics-source';
+import type { LoadGeneratorProcess } from '../demo/demo-fleet';
+import { LogAuditTrail, type AuditTrail } from './core/audit-trail';
 import { createTroubleshootSkill } from './skills/troubleshoot';
 
 /** Engines that later issues add; until then they report themselves as missing rather than pretend. */
@@ -61,6 +70,13 @@ export interface Runtime {
   /** Adds a part that starts after the runtime (a chat platform) to /readyz and "system status". */
   addComponent(component: Component): void;
   knowledge: KnowledgeBase;
+  /** The platform driver of each environment (and the demo fleet when it is on). */
+  platforms: Platforms;
+  metrics: MetricsSource;
+  /** The demo's load generator, when the demo runs with load. */
+  loadGenerator(): LoadGeneratorProcess | undefined;
+  /** Starts what runs in the background: local services (the demo fleet) and the metrics scraper. */
+  start(): Promise<void>;
   /**
    * Deliveries already handled (platform retries, redelivered activities): memory, or Redis with REDIS_URL.
    * Never throws: when the store fails, a claim succeeds (see failOpen).
@@ -78,7 +94,13 @@ export interface Runtime {
 /** The composition root: every port gets its implementation here, chosen by configuration. */
 export function createRuntime(
   loaded: LoadedConfig,
-  deps: { logger: Logger; metrics?: TurnMetrics },
+  deps: {
+    logger: Logger;
+    metrics?: TurnMetrics;
+    /** True in the process that runs local services (serve, demo); a terminal chat only talks about them. */
+    runsPlatforms?: boolean;
+    audit?: AuditTrail;
+  },
 ): Runtime {
   const { config } = loaded;
   const catalog = new ServiceCatalog(config);
@@ -106,6 +128,11 @@ export function createRuntime(
     embeddings,
     deps.logger,
   ).load();
+
+  const built = buildPlatforms(config, configDir, deps.logger, { runsLocal: deps.runsPlatforms ?? false });
+  const { platforms } = built;
+  const metricsSource = buildMetricsSource(config, catalog, built);
+  const audit = deps.audit ?? new LogAuditTrail(deps.logger);
 
   const components: Component[] = [
     {
@@ -153,6 +180,24 @@ export function createRuntime(
         }
       },
     },
+    {
+      name: 'platform drivers',
+      requiredForReadiness: false,
+      check: async () => {
+        const envs = platforms.environments();
+        return envs.length > 0
+          ? { state: 'ok', detail: envs.map((env) => `${env}: ${platforms.driver(env)?.kind}`).join(', ') }
+          : {
+              state: 'warning',
+              detail: 'none configured: services can be checked but not restarted or scaled',
+            };
+      },
+    },
+    {
+      name: 'metrics source',
+      requiredForReadiness: false,
+      check: async () => ({ state: 'ok', detail: metricsSource.source.description }),
+    },
     ...ENGINES_NOT_IN_THIS_BUILD.map((name): Component => ({
       name,
       requiredForReadiness: false,
@@ -170,8 +215,21 @@ export function createRuntime(
       createSystemStatusSkill({
         probe: new HttpHealthProbe(config.health.timeoutMs, config.health.cacheSeconds),
         components: () => components,
+        platforms,
+        metrics: metricsSource.source,
       }),
-    );
+    )
+    .register(createMetricsSkill({ source: metricsSource.source }));
+  const serviceChanges = {
+    platforms,
+    audit,
+    // Verification must see the service as it is now, never a cached answer from before the change.
+    probe: new HttpHealthProbe(config.health.timeoutMs, 0),
+    verifyTimeoutMs: config.platform.verifyTimeoutSeconds * 1000,
+  };
+  skills
+    .register(createRestartServiceSkill(serviceChanges))
+    .register(createScaleServiceSkill(serviceChanges));
   const { llm } = config.knowledge;
   const composer = new AnswerComposer({
     minRelevance: config.knowledge.minRelevance,
@@ -201,6 +259,13 @@ export function createRuntime(
     components,
     addComponent: (component) => void components.push(component),
     knowledge,
+    platforms,
+    metrics: metricsSource.source,
+    loadGenerator: () => built.loadGenerator(),
+    async start() {
+      await built.start();
+      metricsSource.start();
+    },
     dedup,
     records: <T>(name: string): RecordStore<T> => {
       // One store per name: two file stores on one file would each overwrite the other's records.
@@ -215,7 +280,13 @@ export function createRuntime(
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     async close() {
       await predictorsLoaded;
-      await Promise.all([sessions.close(), dedup.close(), predictors?.close()]);
+      await Promise.all([
+        sessions.close(),
+        dedup.close(),
+        predictors?.close(),
+        metricsSource.source.close?.(),
+        built.close(),
+      ]);
       // Last: the stores above may still be using the connection.
       if (redis) await closeRedisClient(redis);
     },

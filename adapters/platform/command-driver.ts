@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import { ConfigError, ErrorCode } from '../../bot/core/errors';
-import { DriverError, type PlatformDriver, type ServiceStatus } from '../../bot/platform/platform-driver';
+import {
+  DriverError,
+  type PlatformDriver,
+  type PlatformEvent,
+  type ServiceStatus,
+} from '../../bot/platform/platform-driver';
 
 /** A restart or a status check that takes longer than this is reported as stuck, and the command killed. */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -28,16 +33,22 @@ export interface CommandSpec {
 }
 
 export interface CommandDriverConfig {
+  list?: CommandSpec;
   status?: CommandSpec;
   restart?: CommandSpec;
   scale?: CommandSpec;
+  events?: CommandSpec;
+  logs?: CommandSpec;
 }
 
 /** The placeholders each operation fills; any other `{name}` is a typo that would reach the program as is. */
 const PLACEHOLDERS: Record<keyof CommandDriverConfig, readonly string[]> = {
+  list: [],
   status: ['service'],
   restart: ['service'],
   scale: ['service', 'replicas'],
+  events: ['service', 'limit'],
+  logs: ['service', 'lines'],
 };
 const PLACEHOLDER = /\{(\w+)\}/g;
 
@@ -65,15 +76,27 @@ export class CommandDriver implements PlatformDriver {
       for (const arg of commands[operation as keyof CommandDriverConfig]?.argv ?? []) {
         for (const [, name] of arg.matchAll(PLACEHOLDER)) {
           if (!allowed.includes(name as string)) {
+            const fills =
+              allowed.length === 0 ? 'fills none' : `fills ${allowed.map((a) => `{${a}}`).join(' and ')}`;
             throw new ConfigError(
-              `the ${operation} command uses {${name}}, which is not a placeholder; ${operation} fills ${allowed
-                .map((a) => `{${a}}`)
-                .join(' and ')}`,
+              `the ${operation} command uses {${name}}, which is not a placeholder; ${operation} ${fills}`,
             );
           }
         }
       }
     }
+  }
+
+  /** Service names one per line, or a JSON array of them. */
+  async list(): Promise<string[]> {
+    const finished = await run(this.spec('list'), {});
+    succeeded(finished);
+    const stdout = finished.stdout.trim();
+    if (stdout.startsWith('[')) {
+      const parsed: unknown = JSON.parse(stdout);
+      if (Array.isArray(parsed)) return parsed.filter((n): n is string => typeof n === 'string').sort();
+    }
+    return lines(stdout).sort();
   }
 
   async status(service: string): Promise<ServiceStatus> {
@@ -96,6 +119,25 @@ export class CommandDriver implements PlatformDriver {
       throw new DriverError(ErrorCode.DriverFailed, `replicas must be a whole number, not ${replicas}`);
     }
     succeeded(await run(this.spec('scale'), { service, replicas: String(replicas) }));
+  }
+
+  /**
+   * One event per line: JSON lines `{"time","type","reason","message"}`, or plain text lines, which become
+   * events stamped with the time they were read.
+   */
+  async events(service: string, limit: number): Promise<PlatformEvent[]> {
+    const finished = await run(this.spec('events'), { service, limit: String(limit) });
+    succeeded(finished);
+    const readAt = new Date().toISOString();
+    return lines(finished.stdout)
+      .map((line) => parseEventLine(line, readAt))
+      .slice(-limit);
+  }
+
+  async logs(service: string, count: number): Promise<string[]> {
+    const finished = await run(this.spec('logs'), { service, lines: String(count) });
+    succeeded(finished);
+    return lines(finished.stdout).slice(-count);
   }
 
   private spec(operation: keyof CommandDriverConfig): CommandSpec {
@@ -224,6 +266,30 @@ function parseJsonStatus(service: string, text: string): ServiceStatus {
   }
   if (typeof parsed.detail === 'string') status.detail = tail(parsed.detail);
   return status;
+}
+
+function parseEventLine(line: string, readAt: string): PlatformEvent {
+  if (line.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      return {
+        time: typeof parsed.time === 'string' ? parsed.time : readAt,
+        type: parsed.type === 'warning' || parsed.type === 'Warning' ? 'warning' : 'normal',
+        reason: typeof parsed.reason === 'string' ? parsed.reason : 'Output',
+        message: typeof parsed.message === 'string' ? tail(parsed.message) : tail(line),
+      };
+    } catch {
+      // Not JSON after all: it is reported as the text it is.
+    }
+  }
+  return { time: readAt, type: 'normal', reason: 'Output', message: tail(line) };
+}
+
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
 }
 
 const tail = (text: string) => (text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text);

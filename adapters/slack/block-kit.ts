@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
-import type { BadgeState, Button, Citation, Reply, StatusBadge } from '../../bot/core/message';
+import type { BadgeState, Button, ChartBlock, Citation, Reply, StatusBadge } from '../../bot/core/message';
+import { chartLine } from '../chart-images';
 import { type BoldSpan, chunk, inlineSpans, isWordChar, replyBlocks, webUrl } from '../reply-rendering';
 
 type KnownBlock = types.KnownBlock;
@@ -30,11 +31,15 @@ export const SLACK_LIMITS = {
   actionId: 255,
   blockId: 255,
   messageText: 40000,
+  imageAltText: 2000,
+  imageTitle: 2000,
 } as const;
 
 export interface SlackRenderOptions {
   /** block_id for actions blocks: the adapter encodes the conversation in it so a click finds its way back. */
   actionsBlockId?: string;
+  /** A public URL of the chart's PNG, when opsbot serves charts where Slack can fetch them. */
+  chartImageUrl?: (chart: ChartBlock) => string | undefined;
 }
 
 const BADGE_EMOJI: Record<BadgeState, string> = {
@@ -89,6 +94,42 @@ export function renderForSlack(reply: Reply, options: SlackRenderOptions = {}): 
         return citationBlocks(block.citations);
       case 'status':
         return sections(packLines(block.badges.map(badgeLine), SLACK_LIMITS.sectionText));
+      case 'chart': {
+        const imageUrl = options.chartImageUrl?.(block);
+        // Slack fetches an image block's picture itself, so one only exists where opsbot has a public URL.
+        if (imageUrl) {
+          return [
+            {
+              type: 'image',
+              image_url: imageUrl,
+              alt_text: truncateToFit(
+                `${block.title}: ${chartLine(block)}`,
+                escapeControl,
+                SLACK_LIMITS.imageAltText,
+              ),
+              title: {
+                type: 'plain_text',
+                text: truncateToFit(block.title, escapeControl, SLACK_LIMITS.imageTitle),
+              },
+            },
+          ];
+        }
+        return [
+          {
+            type: 'context',
+            elements: [
+              {
+                type: 'mrkdwn',
+                text: truncateToFit(
+                  `${block.title}  \`${chartLine(block)}\``,
+                  escapeControl,
+                  SLACK_LIMITS.contextElementText,
+                ),
+              },
+            ],
+          },
+        ];
+      }
     }
   });
 

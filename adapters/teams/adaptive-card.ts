@@ -1,4 +1,5 @@
 import type { BadgeState, Block, Button, Citation, Reply, StatusBadge } from '../../bot/core/message';
+import { chartLine, chartPngDataUri } from '../chart-images';
 import { isRecord } from '../is-record';
 import { bound, chunk, inlineSpans, isWordChar, replyBlocks, webUrl } from '../reply-rendering';
 
@@ -53,8 +54,15 @@ export interface ActionSetElement {
   type: 'ActionSet';
   actions: ExecuteAction[];
 }
+/** Teams shows data: URIs in cards a bot sends, so a chart needs no public image host. */
+export interface ImageElement {
+  type: 'Image';
+  url: string;
+  altText: string;
+  size: 'stretch';
+}
 export type CardElement =
-  TextBlockElement | FactSetElement | ColumnSetElement | ContainerElement | ActionSetElement;
+  TextBlockElement | FactSetElement | ColumnSetElement | ContainerElement | ActionSetElement | ImageElement;
 
 /** What every opsbot button carries; Action.Submit hands it back as activity.value, Action.Execute as action.data. */
 export interface OpsbotActionData {
@@ -182,6 +190,25 @@ function renderBlock(block: Block, buttonsInRows: boolean): CardElement[] {
       return block.citations.length > 0 ? [citationsContainer(block.citations)] : [];
     case 'status':
       return block.badges.length > 0 ? [{ type: 'Container', items: block.badges.map(badgeColumns) }] : [];
+    case 'chart':
+      return [
+        {
+          type: 'Container',
+          items: [
+            textBlock(plain(bound(block.title, TEAMS_MAX_TITLE)), { size: 'small', isSubtle: true }),
+            {
+              type: 'Image',
+              url: chartPngDataUri(block),
+              altText: plain(bound(`${block.title}: ${chartLine(block)}`, TEAMS_MAX_TEXT)),
+              size: 'stretch',
+            },
+            textBlock(
+              plain(`now ${block.summary.latest} · min ${block.summary.min} · max ${block.summary.max}`),
+              { size: 'small', spacing: 'none' },
+            ),
+          ],
+        },
+      ];
   }
 }
 

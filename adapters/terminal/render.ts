@@ -1,4 +1,5 @@
 import type { BadgeState, Reply } from '../../bot/core/message';
+import { chartLine } from '../chart-images';
 import { replyBlocks } from '../reply-rendering';
 
 const ANSI = {
@@ -68,6 +69,8 @@ export function renderForTerminal(reply: Reply, options: TerminalRenderOptions):
             return `  ${paint(colour, `[${mark.padEnd(4)}]`)} ${b.label}${b.detail ? paint(ANSI.dim, ` — ${b.detail}`) : ''}`;
           })
           .join('\n');
+      case 'chart':
+        return `  ${paint(ANSI.dim, block.title)}\n  ${paint(ANSI.cyan, chartLine(block))}`;
     }
   });
   return lines.join('\n');

@@ -1,4 +1,5 @@
 import type { BadgeState, Block, Reply } from '../../bot/core/message';
+import { chartSvgDataUri } from '../chart-images';
 import { bound, webUrl } from '../reply-rendering';
 
 /** Longest text the widget shows in one element; longer text is cut with an ellipsis, never mid-surrogate. */
@@ -18,7 +19,8 @@ export type WidgetBlock =
       type: 'citations';
       citations: { title: string; source: string; heading?: string; score?: string; url?: string }[];
     }
-  | { type: 'status'; badges: { label: string; state: BadgeState; detail?: string }[] };
+  | { type: 'status'; badges: { label: string; state: BadgeState; detail?: string }[] }
+  | { type: 'chart'; title: string; image: string; summary: { min: string; max: string; latest: string } };
 
 export interface WidgetReply {
   text: string;
@@ -78,6 +80,17 @@ function renderBlock(block: Block): WidgetBlock {
           state: b.state,
           ...(b.detail ? { detail: widgetText(b.detail) } : {}),
         })),
+      };
+    case 'chart':
+      return {
+        type: 'chart',
+        title: widgetText(block.title),
+        image: chartSvgDataUri(block),
+        summary: {
+          min: widgetText(block.summary.min),
+          max: widgetText(block.summary.max),
+          latest: widgetText(block.summary.latest),
+        },
       };
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { renderForTerminal } from '../../adapters/terminal/render';
 import { ServiceCatalog } from '../config/catalog';
-import { loadConfig } from '../config/load';
+import { loadConfig, type LoadedConfig } from '../config/load';
 import { isOpsbotError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { packageRoot } from '../core/package-root';
@@ -12,16 +12,23 @@ import { parseDuration } from '../nlu/durations';
 import { buildNlu } from '../nlu/build-nlu';
 import { configDirOf, createEmbeddingProvider, createRuntime } from '../runtime';
 import { ServerMetrics } from '../server/metrics';
-import { startServer } from '../server/server';
+import { startServer, type RunningServer } from '../server/server';
 import { signToken } from '../server/signed-token';
 import { fail, UsageError } from './exit';
 import { registerKnowledgeCommands } from './knowledge-commands';
+import { registerPlatformCommands } from './platform-commands';
 import { runNluCommand } from './nlu-command';
 import { runTerminalChat, terminalTurn } from './terminal-chat';
 
 const STDERR = 2;
 /** How often a running server looks for a knowledge index rebuilt by another process. */
 const KNOWLEDGE_RELOAD_MS = 5000;
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number, 0 or more');
+  return n;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -44,38 +51,66 @@ const program = new Command('opsbot')
 
 program
   .command('serve')
-  .description('run the assistant: web chat at /, widget at /widget.js, API at /api/chat, WebSocket at /ws')
+  .description(
+    'run the assistant: web chat at /, widget at /widget.js, API at /api/chat, WebSocket at /ws; and the demo fleet when demo.enabled',
+  )
   .option('-p, --port <port>', 'port to listen on (default from config: 3000)', port)
   .option('--host <host>', 'address to bind (default from config: 127.0.0.1)')
-  .action(async (options: { port?: number; host?: string }) => {
+  .action((options: { port?: number; host?: string }) => serve(loadConfig(), options));
+
+program
+  .command('demo')
+  .description(
+    'run the demo fleet (eight catalog services as local processes, with a load generator) and the assistant',
+  )
+  .option('-p, --port <port>', 'port the assistant listens on (default from config: 3000)', port)
+  .option('--host <host>', 'address to bind (default from config: 127.0.0.1)')
+  .option('--rate <requests/s>', 'load at the daily peak, across the fleet (0: no load)', nonNegativeNumber)
+  .action((options: { port?: number; host?: string; rate?: number }) => {
     const loaded = loadConfig();
-    const logger = createLogger(loaded.config.log.level, 1, { buffered: true });
-    const metrics = new ServerMetrics();
-    const runtime = createRuntime(loaded, { logger, metrics });
-    const server = await startServer(
-      runtime,
-      { metrics, logger },
-      {
-        host: options.host ?? loaded.config.server.host,
-        port: options.port ?? loaded.config.server.port,
-      },
-    );
-    logger.info(
-      { url: server.url, config: loaded.file, sessions: runtime.sessions.kind },
-      `opsbot listening on ${server.url}`,
-    );
-    if (loaded.config.knowledge.autoBuild) runtime.refreshKnowledge().catch(() => {}); // logged by the knowledge base
-    // Pick up an index rebuilt by `opsbot index build` in another process.
-    setInterval(() => runtime.knowledge.reloadIfChanged(), KNOWLEDGE_RELOAD_MS).unref();
-    const stop = async (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      await server.close();
-      await runtime.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
+    loaded.config.demo.enabled = true;
+    if (options.rate !== undefined) loaded.config.demo.load.ratePerSecond = options.rate;
+    const driver = loaded.config.platform.environments[loaded.config.demo.environment];
+    if (driver && driver.driver !== 'local') {
+      throw new UsageError(
+        `the demo runs under the local driver, but ${loaded.config.demo.environment} uses the ${driver.driver} driver in ${loaded.file}`,
+      );
+    }
+    return serve(loaded, options);
   });
+
+async function serve(loaded: LoadedConfig, options: { port?: number; host?: string }): Promise<void> {
+  const logger = createLogger(loaded.config.log.level, 1, { buffered: true });
+  const metrics = new ServerMetrics();
+  const runtime = createRuntime(loaded, { logger, metrics, runsPlatforms: true });
+  let server: RunningServer | undefined = undefined;
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await server?.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  await runtime.start();
+  server = await startServer(
+    runtime,
+    { metrics, logger },
+    { host: options.host ?? loaded.config.server.host, port: options.port ?? loaded.config.server.port },
+  );
+  logger.info(
+    {
+      url: server.url,
+      config: loaded.file,
+      sessions: runtime.sessions.kind,
+      demo: loaded.config.demo.enabled,
+    },
+    `opsbot listening on ${server.url}`,
+  );
+  if (loaded.config.knowledge.autoBuild) runtime.refreshKnowledge().catch(() => {}); // logged by the knowledge base
+  // Pick up an index rebuilt by `opsbot index build` in another process.
+  setInterval(() => runtime.knowledge.reloadIfChanged(), KNOWLEDGE_RELOAD_MS).unref();
+}
 
 program
   .command('chat')
@@ -158,6 +193,7 @@ program
   });
 
 registerKnowledgeCommands(program);
+registerPlatformCommands(program);
 
 async function main(): Promise<void> {
   try {

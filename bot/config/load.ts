@@ -36,6 +36,10 @@ const ENV_OVERRIDES: Record<string, string[]> = {
   MICROSOFT_APP_PASSWORD: ['teams', 'appPassword'],
   MICROSOFT_APP_TENANT_ID: ['teams', 'appTenantId'],
   MICROSOFT_APP_TYPE: ['teams', 'appType'],
+  OPSBOT_DEMO: ['demo', 'enabled'],
+  OPSBOT_DEMO_RATE: ['demo', 'load', 'ratePerSecond'],
+  PROMETHEUS_URL: ['metrics', 'prometheus', 'url'],
+  PROMETHEUS_BEARER_TOKEN: ['metrics', 'prometheus', 'bearerToken'],
 };
 
 /** Secrets and ids that must stay strings even when they look like YAML numbers or booleans. */
@@ -48,6 +52,7 @@ const STRING_OVERRIDES = new Set([
   'MICROSOFT_APP_ID',
   'MICROSOFT_APP_PASSWORD',
   'MICROSOFT_APP_TENANT_ID',
+  'PROMETHEUS_BEARER_TOKEN',
 ]);
 
 export interface LoadedConfig {
@@ -107,6 +112,8 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
     setPath(raw, target, STRING_OVERRIDES.has(name) ? value : parseScalar(value));
     // A Redis URL in the environment is the switch to the Redis session store, as the README promises.
     if (name === 'REDIS_URL') setPath(raw, ['sessions', 'store'], 'redis');
+    // Likewise a Prometheus URL switches the metrics source to it.
+    if (name === 'PROMETHEUS_URL') setPath(raw, ['metrics', 'source'], 'prometheus');
   }
 }
 
@@ -183,9 +190,34 @@ function crossFieldIssues(config: OpsbotConfig): string[] {
     });
   }
   issues.push(...channelIssues(config));
+  issues.push(...platformIssues(config));
   for (const field of ['anonymousRole', 'authenticatedRole'] as const) {
     if (!(config.policy[field] in roles))
       issues.push(`policy.${field}: unknown role "${config.policy[field]}"`);
+  }
+  return issues;
+}
+
+/** The demo fleet runs under the local driver, on the loopback ports its catalog URLs name. */
+function platformIssues(config: OpsbotConfig): string[] {
+  const issues: string[] = [];
+  for (const [env, driver] of Object.entries(config.platform.environments)) {
+    if (!(env in config.environments))
+      issues.push(`platform.environments.${env}: is not declared under environments`);
+    if (driver?.driver !== 'local') continue;
+    for (const name of Object.keys(driver.services)) {
+      if (!(name in config.services))
+        issues.push(`platform.environments.${env}.services.${name}: not a catalog service`);
+    }
+  }
+  const { demo } = config;
+  if (demo.enabled) {
+    const driver = config.platform.environments[demo.environment];
+    if (driver && driver.driver !== 'local') {
+      issues.push(
+        `demo.environment: the demo fleet runs under the local driver, but ${demo.environment} uses the ${driver.driver} driver`,
+      );
+    }
   }
   return issues;
 }

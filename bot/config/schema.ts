@@ -104,6 +104,61 @@ export const notifyTargetSchema = z.discriminatedUnion('channel', [
   }),
 ]);
 
+/** One operation of the command driver: a program and its arguments, never run through a shell. */
+const commandSpecSchema = z.strictObject({
+  argv: z.array(z.string().min(1)).min(1, 'needs at least the program'),
+  timeoutMs: z.int().min(100).max(600_000).optional(),
+});
+
+/** A service the local driver runs: its command, and the stable port its replicas are reached on. */
+const localServiceSchema = z.strictObject({
+  command: z.array(z.string().min(1)).min(1, 'needs at least the program'),
+  port: z.int().min(1).max(65535),
+  healthPath: z.string().startsWith('/').default('/health'),
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+  cwd: z.string().min(1).optional(),
+  replicas: z.int().min(0).max(50).default(1),
+});
+
+/** How opsbot reads and changes the platform of one environment. */
+const platformDriverSchema = z.discriminatedUnion('driver', [
+  z.strictObject({
+    driver: z.literal('local'),
+    /** Services run as local processes; with the demo on, catalog services not listed get the demo service. */
+    services: z.record(serviceName, localServiceSchema).default({}),
+  }),
+  z.strictObject({
+    driver: z.literal('kubernetes'),
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name'),
+    /** A kubeconfig file; in-cluster credentials or ~/.kube/config when unset. */
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+    labelSelector: z.string().min(1).optional(),
+    /** Catalog service to workload; a Deployment named like the service when not listed. */
+    workloads: z
+      .record(
+        serviceName,
+        z.strictObject({
+          kind: z.enum(['Deployment', 'StatefulSet']).default('Deployment'),
+          name: z.string().min(1),
+        }),
+      )
+      .default({}),
+    timeoutMs: z.int().min(100).max(120_000).optional(),
+  }),
+  z.strictObject({
+    driver: z.literal('command'),
+    commands: z.strictObject({
+      list: commandSpecSchema.optional(),
+      status: commandSpecSchema.optional(),
+      restart: commandSpecSchema.optional(),
+      scale: commandSpecSchema.optional(),
+      events: commandSpecSchema.optional(),
+      logs: commandSpecSchema.optional(),
+    }),
+  }),
+]);
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -216,6 +271,63 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Where embedded stores keep state that must survive a restart, relative to the configuration file's folder. */
   stateDir: z.string().min(1).default('.opsbot/state'),
+  platform: z
+    .strictObject({
+      /** The driver per environment; an environment without one can be asked about but not changed. */
+      environments: z.partialRecord(z.enum(ENVIRONMENTS), platformDriverSchema).default({}),
+      /** How long a restart or scale may take to come back healthy before opsbot reports it as not verified. */
+      verifyTimeoutSeconds: z.int().min(1).max(3600).default(60),
+    })
+    .prefault({}),
+  demo: z
+    .strictObject({
+      /** Run the demo fleet: the catalog's services as real local processes under the local driver. */
+      enabled: z.boolean().default(false),
+      /** The environment whose catalog URLs the demo services listen on. */
+      environment: z.enum(ENVIRONMENTS).default('production'),
+      /** Requests per second one demo replica handles before its simulated CPU saturates. */
+      capacityRps: z.int().min(1).max(100_000).default(50),
+      load: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Requests per second at the daily peak, across the fleet. */
+          ratePerSecond: z.number().min(0).max(100_000).default(20),
+          /** A simulated day lasts this long, so the daily pattern shows within a demo. */
+          dayLengthSeconds: z.int().min(10).max(86_400).default(600),
+          seed: z.int().default(1),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** "scrape": opsbot scrapes the services' /metrics itself (embedded default); "prometheus": its HTTP API. */
+      source: z.enum(['scrape', 'prometheus']).default('scrape'),
+      scrape: z
+        .strictObject({
+          intervalSeconds: z.number().min(0.2).max(300).default(5),
+          /** History kept in memory per service; older questions are answered with what is there. */
+          retentionMinutes: z.int().min(1).max(1440).default(60),
+          timeoutMs: z.int().min(50).max(30_000).default(2000),
+        })
+        .prefault({}),
+      prometheus: z
+        .strictObject({
+          url: httpUrl.optional(),
+          bearerToken: z.string().min(1).optional(),
+          timeoutMs: z.int().min(100).max(120_000).default(10_000),
+          /** PromQL per metric with {service}, {environment}, {quantile} and {window}; defaults fit the demo fleet. */
+          queries: z
+            .partialRecord(z.enum(['latency', 'error_rate', 'throughput', 'cpu']), z.string().min(1))
+            .default({}),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .refine((m) => m.source !== 'prometheus' || m.prometheus.url !== undefined, {
+      message: 'source "prometheus" needs prometheus.url (or set PROMETHEUS_URL)',
+      path: ['prometheus', 'url'],
+    }),
   environments: z.partialRecord(z.enum(ENVIRONMENTS), environmentSchema).default({
     production: { aliases: ['prod', 'prd'] },
     staging: { aliases: ['stage', 'stg'] },
@@ -230,3 +342,6 @@ export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type SlackConfig = z.infer<typeof slackSchema>;
 export type TeamsConfig = z.infer<typeof teamsSchema>;
 export type NotifyTarget = z.infer<typeof notifyTargetSchema>;
+export type PlatformDriverConfig = z.infer<typeof platformDriverSchema>;
+export type LocalServiceConfig = z.infer<typeof localServiceSchema>;
+export type CommandSpecConfig = z.infer<typeof commandSpecSchema>;

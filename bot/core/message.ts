@@ -82,8 +82,29 @@ export interface StatusBlock {
   badges: StatusBadge[];
 }
 
+/**
+ * A small line chart of one metric. The core hands over the numbers; each adapter draws them the way its
+ * surface can show them (an SVG in the web widget, a PNG in Teams and Slack, a text sparkline in a terminal).
+ */
+export interface ChartBlock {
+  type: 'chart';
+  /** "p95 latency of checkout, last 15 minutes" */
+  title: string;
+  /** Epoch milliseconds and values, oldest first. */
+  points: { t: number; v: number }[];
+  /** The values as people read them: "42 ms"; min, max and latest. */
+  summary: { min: string; max: string; latest: string };
+}
+
 export type Block =
-  SectionBlock | FieldsBlock | ListBlock | CodeBlock | ButtonsBlock | CitationsBlock | StatusBlock;
+  | SectionBlock
+  | FieldsBlock
+  | ListBlock
+  | CodeBlock
+  | ButtonsBlock
+  | CitationsBlock
+  | StatusBlock
+  | ChartBlock;
 
 export interface Reply {
   /** Plain-text rendering of the whole reply: notifications, screen readers and text-only surfaces use it. */

@@ -69,7 +69,7 @@ export class DialogueManager {
     this.now = deps.now ?? Date.now;
   }
 
-  async respond(turn: InboundTurn, session: SessionState): Promise<TurnOutcome> {
+  async respond(turn: InboundTurn, session: SessionState, correlationId = ''): Promise<TurnOutcome> {
     const state: SessionState = { ...session, turns: session.turns + 1 };
     const clarifying = state.clarifying;
     // In a shared channel others talk between a "did you mean …?" and its answer: only the requester's own
@@ -85,7 +85,7 @@ export class DialogueManager {
     } else {
       nlu = await this.understand(turn);
     }
-    const turnCtx = new TurnContext(turn, nlu, state);
+    const turnCtx = new TurnContext(turn, nlu, state, correlationId);
 
     const pending = state.pending;
     if (pending) {
@@ -131,14 +131,14 @@ export class DialogueManager {
     };
     const open = clarifying && clarifying.expiresAt > this.now() ? clarifying : undefined;
     if (open && open.requestedBy !== turn.user.id) {
-      return new TurnContext(turn, noRequest, state).done(
+      return new TurnContext(turn, noRequest, state, '').done(
         'refused',
         textReply('Only the person who made the request can answer that.'),
       );
     }
     const intent = open?.options.find((option) => option === clicked);
     if (!open || !intent) {
-      return new TurnContext(turn, noRequest, state).done(
+      return new TurnContext(turn, noRequest, state, '').done(
         'cancelled',
         textReply('That question has expired. Nothing was changed; ask again if you still need it.'),
       );
@@ -347,6 +347,7 @@ export class DialogueManager {
       catalog: this.deps.catalog,
       can: (permission) => this.deps.policy.allows(user, permission),
       skills: this.deps.skills.all(),
+      correlationId: ctx.correlationId,
     });
     if (typeof slots.service === 'string') ctx.state.lastService = slots.service;
     if (typeof slots.environment === 'string')
@@ -364,6 +365,7 @@ class TurnContext {
     readonly turn: InboundTurn,
     readonly nlu: NluResult,
     readonly state: SessionState,
+    readonly correlationId: string,
   ) {}
 
   note(text: string): void {

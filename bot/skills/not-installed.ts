@@ -1,6 +1,7 @@
 import type { Slots, SlotValue } from '../dialogue/session';
 import type { Intent } from '../nlu/intents';
 import type { Permission } from '../policy/policy';
+import { serviceSlot } from './service-slots';
 import type { Skill, SlotSpec } from './skill';
 
 /**
@@ -20,45 +21,7 @@ interface MissingCapability {
   describe?(slots: Slots): string;
 }
 
-const environmentSlot: SlotSpec = {
-  entity: 'environment',
-  required: true,
-  prompt: 'In which environment?',
-  fallback: (catalog) => catalog.defaultEnvironment,
-  validate: (env, slots, catalog) => {
-    const service = slots.service === undefined ? undefined : catalog.get(String(slots.service));
-    if (service && !(String(env) in service.environments)) {
-      return `${service.name} does not run in ${env} (it runs in ${Object.keys(service.environments).join(', ')}).`;
-    }
-    return undefined;
-  },
-};
-
-const serviceSlot = (prompt: string): SlotSpec => ({ entity: 'service', required: true, prompt });
-
-const replicasSlot: SlotSpec = {
-  entity: 'replicas',
-  required: true,
-  prompt: 'To how many replicas?',
-  validate: (value, slots, catalog) => {
-    const service = slots.service === undefined ? undefined : catalog.get(String(slots.service));
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) return 'The number of replicas must be a whole number.';
-    if (service && (n < service.replicas.min || n > service.replicas.max)) {
-      return `${service.name} allows ${service.replicas.min}–${service.replicas.max} replicas.`;
-    }
-    return undefined;
-  },
-};
-
 const MISSING: MissingCapability[] = [
-  {
-    intent: 'metrics',
-    permission: 'metrics.read',
-    summary: 'Show latency, error rate, throughput and CPU of a service',
-    examples: ['p95 latency of checkout over the last hour'],
-    capability: 'The metrics source (Prometheus or direct scrape)',
-  },
   {
     intent: 'run_runbook',
     permission: 'runbook.run',
@@ -68,27 +31,6 @@ const MISSING: MissingCapability[] = [
     slots: [{ entity: 'runbook', required: true, prompt: 'Which runbook?' }],
     mutating: true,
     describe: (s) => `run runbook ${s.runbook}${s.service ? ` for ${s.service}` : ''}`,
-  },
-  {
-    intent: 'restart_service',
-    permission: 'service.restart',
-    summary: 'Restart a service',
-    examples: ['restart payments'],
-    capability: 'The platform driver (restart and scale)',
-    slots: [serviceSlot('Which service should I restart?'), environmentSlot],
-    mutating: true,
-    describe: (s) => `restart ${s.service} in ${s.environment}`,
-  },
-  {
-    intent: 'scale_service',
-    permission: 'service.scale',
-    summary: 'Scale a service to a number of replicas',
-    examples: ['scale orders to 3'],
-    capability: 'The platform driver (restart and scale)',
-    slots: [serviceSlot('Which service should I scale?'), replicasSlot, environmentSlot],
-    mutating: true,
-    describe: (s) =>
-      `scale ${s.service} in ${s.environment} to ${s.replicas} replica${s.replicas === 1 ? '' : 's'}`,
   },
   {
     intent: 'capacity_forecast',

@@ -27,6 +27,8 @@ export interface SkillContext {
   can(permission: Permission | null): boolean;
   /** Every registered skill, for help. */
   skills: readonly Skill[];
+  /** The turn's correlation id: log lines and audit records of this turn carry it. */
+  correlationId: string;
 }
 
 /** One handler per intent. Its metadata (grammar, permission, slots) stays apart from `handle`, StackStorm-style. */

@@ -189,10 +189,12 @@ describe('Microsoft Teams channel', () => {
       conversation: conversation.id,
       activityId: 'card-message-1',
     });
-    expect(update?.body.text).toMatch(/is not installed in this build.*Nothing was changed\./);
+    expect(update?.body.text).toMatch(
+      /^I could not (?:restart|scale) payments in production: .*Nothing was changed\./,
+    );
     const card = cardOf(update?.body);
     expect(JSON.stringify(card)).toContain('Alice Example chose **Confirm**');
-    expect(JSON.stringify(card)).toMatch(/is not installed in this build/);
+    expect(JSON.stringify(card)).toMatch(/I could not restart payments in production/);
     expect(cardActions(card)).toEqual([]);
   });
 
@@ -207,7 +209,9 @@ describe('Microsoft Teams channel', () => {
     const calls = connector.calls.slice(before);
     expect(calls.map((c) => c.method)).toEqual(['PUT', 'POST']);
     expect(calls[1]).toMatchObject({ conversation: conversation.id, activityId: sent.id });
-    expect(calls[1]?.body.text).toMatch(/is not installed in this build.*Nothing was changed\./);
+    expect(calls[1]?.body.text).toMatch(
+      /^I could not (?:restart|scale) payments in production: .*Nothing was changed\./,
+    );
   });
 
   it('answers an Action.Execute invoke with the updated card', async () => {
@@ -225,7 +229,7 @@ describe('Microsoft Teams channel', () => {
       value: { type: 'AdaptiveCard' },
     });
     const card = JSON.stringify(body.value);
-    expect(card).toMatch(/is not installed in this build/);
+    expect(card).toMatch(/I could not restart payments in production/);
     expect(card).toContain('Alice Example');
     expect(connector.calls.slice(before)).toEqual([]);
   });

@@ -191,4 +191,50 @@ describe('command platform driver', () => {
       'no scale command is configured for this platform',
     );
   });
+
+  it('lists services from lines or a JSON array', async () => {
+    const lines = new CommandDriver({ list: script(`console.log('orders\\npayments\\n\\n')`) });
+    expect(await lines.list()).toEqual(['orders', 'payments']);
+    const json = new CommandDriver({ list: script(`console.log(JSON.stringify(['search', 'gateway', 7]))`) });
+    expect(await json.list()).toEqual(['gateway', 'search']);
+  });
+
+  it('reads events as JSON lines or plain lines, keeping the last {limit}', async () => {
+    const record = path.join(dir, 'argv.json');
+    const driver = new CommandDriver({
+      events: script(
+        `require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(1)));` +
+          `console.log('old line');` +
+          `console.log(JSON.stringify({ time: '2026-11-21T10:00:00Z', type: 'Warning', reason: 'BackOff', message: 'restarting' }));` +
+          `console.log('plain text')`,
+        '{service}',
+        '--last',
+        '{limit}',
+      ),
+    });
+    const events = await driver.events('payments', 2);
+    expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual(['payments', '--last', '2']);
+    expect(events).toEqual([
+      { time: '2026-11-21T10:00:00Z', type: 'warning', reason: 'BackOff', message: 'restarting' },
+      {
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        type: 'normal',
+        reason: 'Output',
+        message: 'plain text',
+      },
+    ]);
+  });
+
+  it('returns the last {lines} log lines and fails when the logs command fails', async () => {
+    const driver = new CommandDriver({
+      logs: script(`for (let i = 1; i <= 5; i++) console.log('line ' + i)`, '{service}', '{lines}'),
+    });
+    expect(await driver.logs('payments', 3)).toEqual(['line 3', 'line 4', 'line 5']);
+    const failing = new CommandDriver({ logs: script(`console.error('no such unit'); process.exit(4)`) });
+    await expect(failing.logs('payments', 3)).rejects.toMatchObject({
+      code: ErrorCode.DriverFailed,
+      output: 'no such unit',
+    });
+    expect(() => new CommandDriver({ list: script('', '{service}') })).toThrow(/list fills none/);
+  });
 });

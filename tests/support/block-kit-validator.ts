@@ -101,6 +101,17 @@ export function validateBlockKit(message: unknown): string[] {
         onlyKeys(path, block, ['type', 'block_id', 'text'], report);
         textObject(`${path}.text`, block.text, LIMITS.headerText, report, ['plain_text']);
         break;
+      case 'image':
+        // An image block's picture is fetched by Slack: an absolute http(s) URL, alt text, an optional title.
+        onlyKeys(path, block, ['type', 'block_id', 'image_url', 'alt_text', 'title'], report);
+        if (typeof block.image_url !== 'string' || !/^https?:\/\/\S+$/.test(block.image_url))
+          report(`${path}.image_url`, 'not an http(s) URL');
+        else maxLength(`${path}.image_url`, block.image_url, 3000, report);
+        if (typeof block.alt_text !== 'string' || block.alt_text === '')
+          report(`${path}.alt_text`, 'not a non-empty string');
+        else maxLength(`${path}.alt_text`, block.alt_text, 2000, report);
+        if (block.title !== undefined) textObject(`${path}.title`, block.title, 2000, report, ['plain_text']);
+        break;
       default:
         report(`${path}.type`, `unknown block type ${JSON.stringify(block.type)}`);
     }

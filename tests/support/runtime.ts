@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseConfig } from '../../bot/config/load';
 import type { OpsbotConfig } from '../../bot/config/schema';
-import { createLogger } from '../../bot/core/logger';
+import { createLogger, type Logger } from '../../bot/core/logger';
 import { createRuntime, type Runtime } from '../../bot/runtime';
 import { ServerMetrics } from '../../bot/server/metrics';
 import { startServer, type RunningServer } from '../../bot/server/server';
@@ -29,6 +29,8 @@ export function testConfig(
   raw.stateDir = mkdtempSync(path.join(tmpdir(), 'opsbot-test-state-'));
   // The rules, whose answers these tests pin exactly; tests/nlu runs the shipped model with engine: hybrid.
   raw.nlu = { engine: 'rules' };
+  // No demo fleet unless a test asks for one: it would take the shipped ports 7101-7108.
+  raw.demo = { enabled: false };
   adjust(raw);
   return parseConfig(stringifyYaml(raw), 'test config', env);
 }
@@ -39,10 +41,13 @@ export function testRuntime(config: OpsbotConfig = testConfig()): Runtime {
 
 export async function testServer(
   config: OpsbotConfig = testConfig(),
+  options: { logger?: Logger; start?: boolean } = {},
 ): Promise<RunningServer & { runtime: Runtime }> {
   const metrics = new ServerMetrics();
-  const logger = createLogger('silent');
-  const runtime = createRuntime({ config, file: 'test config' }, { logger, metrics });
+  const logger = options.logger ?? createLogger('silent');
+  const runtime = createRuntime({ config, file: 'test config' }, { logger, metrics, runsPlatforms: true });
+  // Local services (the demo fleet) and the metrics scraper run only where a test asks for them.
+  if (options.start) await runtime.start();
   const server = await startServer(runtime, { metrics, logger }, { host: '127.0.0.1', port: 0 });
   return {
     ...server,
@@ -80,4 +85,18 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** `count` distinct loopback ports free at the time of asking, for services a test starts on fixed ports. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
 }

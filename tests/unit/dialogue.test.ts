@@ -58,7 +58,9 @@ describe('dialogue', () => {
 
   it('asks again, saying why, when the answer is outside the catalog limits', async () => {
     const say = conversation(testRuntime(config).assistant);
-    expect(await say('scale orders to 50')).toBe('orders allows 1–10 replicas. To how many replicas?');
+    expect(await say('scale orders to 50')).toBe(
+      "orders allows 1–10 replicas, so I can't scale it to 50. To how many replicas?",
+    );
     expect(await say('banana')).toBe('Sorry, I need a whole number of replicas. To how many replicas?');
     expect(await say('3')).toMatch(/^Please confirm: scale orders in production to 3 replicas\./);
   });
@@ -105,7 +107,9 @@ describe('dialogue', () => {
     );
     await olivia('restart payments');
     expect(await other('yes')).toBe('Only the person who made the request can answer that.');
-    expect(await olivia('yes')).toMatch(/not installed in this build/);
+    expect(await olivia('yes')).toMatch(
+      /^I could not restart payments in production: .*Nothing was changed\./,
+    );
   });
 
   it('refuses what the role does not allow, says why, and logs it', async () => {

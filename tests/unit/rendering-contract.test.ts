@@ -59,6 +59,12 @@ const everyBlock: Reply = {
         { label: 'deploys', state: 'info', detail: 'frozen' },
       ],
     },
+    {
+      type: 'chart',
+      title: 'p95 latency of checkout, last 15 minutes',
+      points: [12, 14, 13, 40, 38, 15].map((v, i) => ({ t: 1_700_000_000_000 + i * 15_000, v: v / 1000 })),
+      summary: { min: '12 ms', max: '40 ms', latest: '15 ms' },
+    },
   ],
 };
 
@@ -173,7 +179,7 @@ const surfaces: Record<string, Surface> = {
   web: {
     render: renderForWidget,
     problems: (output) => widgetProblems(output),
-    shown: (output) => displayed(output, ['type', 'actionId', 'url', 'state', 'ordered', 'style']),
+    shown: (output) => displayed(output, ['type', 'actionId', 'url', 'image', 'state', 'ordered', 'style']),
   },
   'terminal without colour': {
     render: (reply) => renderForTerminal(reply, { colour: false }),
@@ -252,6 +258,7 @@ describe('terminal', () => {
           '  [??  ] billing',
           '  [INFO] deploys — frozen',
         ].join('\n'),
+        '  p95 latency of checkout, last 15 minutes\n  ▁▂▁█▇▂ now 15 ms (min 12 ms, max 40 ms)',
       ].join('\n'),
     );
   });
@@ -332,6 +339,7 @@ describe('Slack Block Kit', () => {
       'actions',
       'context',
       'section',
+      'context',
     ]);
     expect(blocks[0]).toEqual({
       type: 'section',
@@ -399,6 +407,29 @@ describe('Slack Block Kit', () => {
         ].join('\n'),
       },
     });
+    // Without a public URL for chart images, a chart is a text sparkline Slack can show as is.
+    expect(blocks[8]).toEqual({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: 'p95 latency of checkout, last 15 minutes  `▁▂▁█▇▂ now 15 ms (min 12 ms, max 40 ms)`',
+        },
+      ],
+    });
+  });
+
+  it('renders a chart as an image block when opsbot serves chart images at a public URL', () => {
+    const { blocks } = renderForSlack(everyBlock, {
+      chartImageUrl: (chart) => `https://opsbot.example.com/charts/${chart.points.length}.png`,
+    });
+    expect(blocks[8]).toEqual({
+      type: 'image',
+      image_url: 'https://opsbot.example.com/charts/6.png',
+      alt_text: 'p95 latency of checkout, last 15 minutes: ▁▂▁█▇▂ now 15 ms (min 12 ms, max 40 ms)',
+      title: { type: 'plain_text', text: 'p95 latency of checkout, last 15 minutes' },
+    });
+    expect(validateBlockKit({ blocks })).toEqual([]);
   });
 
   it('escapes control characters and keeps markers literal', () => {
@@ -653,7 +684,20 @@ describe('Teams Adaptive Cards', () => {
       'Container',
       'Container',
       'Container',
+      'Container',
     ]);
+    expect(card.body[7]).toMatchObject({
+      type: 'Container',
+      items: [
+        { type: 'TextBlock', text: 'p95 latency of checkout, last 15 minutes' },
+        {
+          type: 'Image',
+          url: expect.stringMatching(/^data:image\/png;base64,iVBORw0KGgo/),
+          altText: 'p95 latency of checkout, last 15 minutes: ▁▂▁█▇▂ now 15 ms (min 12 ms, max 40 ms)',
+        },
+        { type: 'TextBlock', text: 'now 15 ms · min 12 ms · max 40 ms' },
+      ],
+    });
     expect(card.body[0]).toEqual({
       type: 'TextBlock',
       text: 'payments is **down**: `connection refused`',
@@ -1083,6 +1127,8 @@ function contentOf(reply: Reply): string {
           return block.citations.flatMap((c) => [c.title, c.source, c.heading ?? '']);
         case 'status':
           return block.badges.flatMap((b) => [b.label, b.detail ?? '']);
+        case 'chart':
+          return [block.title, block.summary.latest, block.summary.min, block.summary.max];
       }
     })
     .join('\n');
@@ -1124,9 +1170,11 @@ function widgetProblems(output: unknown): string[] {
   const { text, blocks } = output as ReturnType<typeof renderForWidget>;
   const problems: string[] = [];
   if (typeof text !== 'string') problems.push('text is not a string');
-  const known = ['section', 'fields', 'list', 'code', 'buttons', 'citations', 'status'];
+  const known = ['section', 'fields', 'list', 'code', 'buttons', 'citations', 'status', 'chart'];
   blocks.forEach((b, i) => {
     if (!known.includes(b.type)) problems.push(`blocks[${i}]: unknown type ${b.type}`);
+    if (b.type === 'chart' && !/^data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+$/.test(b.image))
+      problems.push(`blocks[${i}]: a chart image that is not an SVG data URI`);
   });
   for (const s of strings(output)) {
     if (s.length > WIDGET_MAX_TEXT) problems.push(`a ${s.length}-character string`);

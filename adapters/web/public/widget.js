@@ -305,6 +305,9 @@ a.cit-title:hover { text-decoration: underline; }
 .cit-meta { display: block; color: #6b7280; overflow-wrap: anywhere; }
 .cit-src { font-size: 11.5px; }
 
+.b-chart { margin: 4px 0; }
+.b-chart img { display: block; max-width: 100%; height: auto; }
+.b-chart figcaption { font-size: 12px; opacity: 0.75; }
 .b-status { list-style: none; padding: 0; display: flex; flex-direction: column; gap: 6px; }
 .badge { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 8px; padding: 6px 10px; border-radius: 8px;
   border: 1px solid #e5e7eb; background: #f9fafb; font-size: 13px; }
@@ -699,6 +702,20 @@ a.cit-title:hover { text-decoration: underline; }
             ol.append(h('li', null, titleEl, c.heading ? ` — ${str(c.heading)}` : null, meta));
           }
           return h('div', { class: 'b-cit' }, h('div', { class: 'b-cit-h', text: 'Sources' }), ol);
+        }
+
+        case 'chart': {
+          // Only an SVG data URI opsbot drew: in an <img> an SVG cannot run script or load anything.
+          const src = str(block.image);
+          if (!/^data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+$/.test(src)) return null;
+          const s = block.summary || {};
+          const caption = `${str(block.title)} · now ${str(s.latest)} · min ${str(s.min)} · max ${str(s.max)}`;
+          return h(
+            'figure',
+            { class: 'b-chart' },
+            h('img', { src, alt: caption, width: 320, height: 64 }),
+            h('figcaption', { text: caption }),
+          );
         }
 
         case 'status': {

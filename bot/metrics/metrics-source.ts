@@ -1,0 +1,57 @@
+import type { EnvironmentName } from '../config/schema';
+
+/** What the metrics skill can answer about a service. */
+export const METRIC_KINDS = ['latency', 'error_rate', 'throughput', 'cpu'] as const;
+export type MetricKind = (typeof METRIC_KINDS)[number];
+
+/** seconds (latency), ratio 0..1 (error rate, CPU), per_second (throughput). */
+export type MetricUnit = 'seconds' | 'ratio' | 'per_second';
+
+export const METRIC_UNITS: Record<MetricKind, MetricUnit> = {
+  latency: 'seconds',
+  error_rate: 'ratio',
+  throughput: 'per_second',
+  cpu: 'ratio',
+};
+
+export interface MetricQuery {
+  service: string;
+  environment: EnvironmentName;
+  metric: MetricKind;
+  /** For latency: the percentile as a fraction, 0.95 for p95. */
+  quantile?: number;
+  /** Epoch milliseconds, inclusive. */
+  start: number;
+  end: number;
+  /** Spacing of the returned points. */
+  stepSeconds: number;
+}
+
+export interface MetricPoint {
+  /** Epoch milliseconds. */
+  t: number;
+  v: number;
+}
+
+/**
+ * A metric over time. `points` holds only steps that had data (no request in a step has no latency), so an
+ * empty series means "no data", never zero.
+ */
+export interface MetricSeries {
+  metric: MetricKind;
+  unit: MetricUnit;
+  points: MetricPoint[];
+  /** When the source holds less history than asked for (a scrape buffer), the earliest time it covers. */
+  coveredFrom?: number;
+}
+
+/**
+ * The port the metrics skill and system status read from: Prometheus's HTTP API in production, opsbot's own
+ * scraper of the services' /metrics on a laptop. Services are catalog names.
+ */
+export interface MetricsSource {
+  /** "prometheus http://prom:9090", "scrape (every 5 s, 1 h kept)". */
+  readonly description: string;
+  query(query: MetricQuery): Promise<MetricSeries>;
+  close?(): Promise<void>;
+}
