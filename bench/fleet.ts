@@ -10,18 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from '../bot/cli/script-args';
+import { SERVICE_NAMES } from '../demo/fleet/service-names';
 import { elapsedMs, freePort, machineLine, percentile, startOpsbotServer, seconds } from './bench-support';
 
-const SERVICES = [
-  'payments',
-  'orders',
-  'inventory',
-  'checkout',
-  'notifications',
-  'users',
-  'search',
-  'gateway',
-];
+const SERVICES = SERVICE_NAMES;
 
 async function main(): Promise<void> {
   const args = parseArgs('bench:fleet', { rate: 'number', duration: 'number', runs: 'number' });

@@ -1,4 +1,5 @@
 import type { HealthProbe, ProbeResult } from '../../bot/core/health';
+import { describeFetchFailure } from './describe-fetch-failure';
 
 /** A health body larger than this is not read: its status code already answered the question. */
 const MAX_BODY_BYTES = 4096;
@@ -54,7 +55,7 @@ export class HttpHealthProbe implements HealthProbe {
     } catch (err) {
       result = {
         state: 'critical',
-        detail: describeFailure(err, this.timeoutMs),
+        detail: describeFetchFailure(err, this.timeoutMs),
         latencyMs: elapsed(),
         checkedAt,
       };
@@ -90,23 +91,4 @@ function reportedState(body: string): ProbeResult['state'] {
     // Not JSON: the status code alone decides.
   }
   return 'ok';
-}
-
-function describeFailure(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  switch (e.cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    case 'ECONNRESET':
-      return 'connection reset';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'host unreachable';
-    default:
-      return `request failed: ${e.cause?.code ?? e.message}`;
-  }
 }

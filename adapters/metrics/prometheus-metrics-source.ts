@@ -7,6 +7,7 @@ import {
   type MetricsSource,
 } from '../../bot/metrics/metrics-source';
 import { isRecord } from '../is-record';
+import { describeFetchFailure } from '../http/describe-fetch-failure';
 
 /**
  * PromQL per metric kind. Placeholders: {service}, {environment}, {quantile} (0.95 for p95) and {window}, the
@@ -152,7 +153,7 @@ export class PrometheusMetricsSource implements MetricsSource {
       status = res.status;
       text = await res.text();
     } catch (err) {
-      throw new Error(`${endpoint}: ${describeFailure(err, this.timeoutMs)}`);
+      throw new Error(`${endpoint}: ${describeFetchFailure(err, this.timeoutMs)}`);
     }
     const body = parseJson(text);
     // Prometheus answers query errors with a 4xx/5xx and a JSON body; its own words beat the status code.
@@ -222,22 +223,6 @@ function parseJson(text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     return undefined;
-  }
-}
-
-function describeFailure(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  switch (e.cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    case 'ECONNRESET':
-      return 'connection reset';
-    default:
-      return `request failed: ${e.cause?.code ?? e.message}`;
   }
 }
 

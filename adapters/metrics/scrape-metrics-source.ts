@@ -13,6 +13,7 @@ import {
   parsePrometheusText,
   type PrometheusSample,
 } from './prometheus-text';
+import { describeFetchFailure } from '../http/describe-fetch-failure';
 
 const DEFAULT_INTERVAL_MS = 5000;
 const DEFAULT_RETENTION_MS = 60 * 60 * 1000;
@@ -259,7 +260,9 @@ export class ScrapeMetricsSource implements MetricsSource {
           this.record(key, url, service, parsePrometheusText(await this.fetchPage(url)), t);
           return undefined;
         } catch (err) {
-          return `${displayUrl(url)}: ${describeFailure(err, this.timeoutMs)}`;
+          // A page that came back wrong is described by its own error; only a failed request needs translating.
+          const why = err instanceof PageError ? err.message : describeFetchFailure(err, this.timeoutMs);
+          return `${displayUrl(url)}: ${why}`;
         }
       }),
     );
@@ -273,7 +276,7 @@ export class ScrapeMetricsSource implements MetricsSource {
     });
     if (!res.ok) {
       await res.body?.cancel();
-      throw new Error(`HTTP ${res.status}`);
+      throw new PageError(`HTTP ${res.status}`);
     }
     return readBounded(res);
   }
@@ -444,7 +447,7 @@ function histogramQuantile(quantile: number, buckets: Map<number, number>): numb
 
 /** Reads a response body, refusing one over the exposition limit before buffering it all. */
 async function readBounded(res: Response): Promise<string> {
-  const tooLarge = () => new Error(`page over the ${MAX_EXPOSITION_BYTES / 1024 / 1024} MB limit`);
+  const tooLarge = () => new PageError(`page over the ${MAX_EXPOSITION_BYTES / 1024 / 1024} MB limit`);
   if (Number(res.headers.get('content-length') ?? 0) > MAX_EXPOSITION_BYTES) {
     await res.body?.cancel();
     throw tooLarge();
@@ -464,22 +467,6 @@ async function readBounded(res: Response): Promise<string> {
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function describeFailure(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  switch (e.cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    case 'ECONNRESET':
-      return 'connection reset';
-    default:
-      return e.cause?.code ?? errorMessage(err);
-  }
 }
 
 function errorMessage(err: unknown): string {
@@ -544,3 +531,6 @@ class Ring<T> {
     for (let i = 0; i < this.size; i++) yield this.items[(this.head + i) % this.capacity] as T;
   }
 }
+
+/** A metrics page that answered, but not with metrics: an HTTP error status or a body over the size limit. */
+class PageError extends Error {}

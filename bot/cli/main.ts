@@ -120,6 +120,8 @@ program
     const loaded = loadConfig();
     const runtime = createRuntime(loaded, { logger: createLogger('warn', STDERR) });
     if (loaded.config.knowledge.autoBuild) runtime.refreshKnowledge().catch(() => {});
+    // The metrics scraper, so a conversation can ask about the last minutes; local services stay the server's.
+    await runtime.start();
     try {
       await runTerminalChat(runtime.assistant, options.conversation ?? randomUUID());
     } finally {

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../bot/core/logger';
+import { SERVICE_NAMES } from '../../demo/fleet/service-names';
 import { freePorts, testConfig, testServer } from '../support/runtime';
 
 /**
@@ -16,16 +17,7 @@ describe('demo fleet through the chat API', () => {
   let ports: Record<string, number>;
 
   beforeAll(async () => {
-    const names = [
-      'payments',
-      'orders',
-      'inventory',
-      'checkout',
-      'notifications',
-      'users',
-      'search',
-      'gateway',
-    ];
+    const names = SERVICE_NAMES;
     const free = await freePorts(names.length);
     ports = Object.fromEntries(names.map((n, i) => [n, free[i] as number]));
     const config = testConfig((raw) => {
