@@ -93,8 +93,12 @@ export class CommandDriver implements PlatformDriver {
     succeeded(finished);
     const stdout = finished.stdout.trim();
     if (stdout.startsWith('[')) {
-      const parsed: unknown = JSON.parse(stdout);
-      if (Array.isArray(parsed)) return parsed.filter((n): n is string => typeof n === 'string').sort();
+      try {
+        const parsed: unknown = JSON.parse(stdout);
+        if (Array.isArray(parsed)) return parsed.filter((n): n is string => typeof n === 'string').sort();
+      } catch {
+        // Not JSON after all ("[warn] …"): it is read as lines.
+      }
     }
     return lines(stdout).sort();
   }
@@ -129,15 +133,13 @@ export class CommandDriver implements PlatformDriver {
     const finished = await run(this.spec('events'), { service, limit: String(limit) });
     succeeded(finished);
     const readAt = new Date().toISOString();
-    return lines(finished.stdout)
-      .map((line) => parseEventLine(line, readAt))
-      .slice(-limit);
+    return lastOf(lines(finished.stdout), limit).map((line) => parseEventLine(line, readAt));
   }
 
   async logs(service: string, count: number): Promise<string[]> {
     const finished = await run(this.spec('logs'), { service, lines: String(count) });
     succeeded(finished);
-    return lines(finished.stdout).slice(-count);
+    return lastOf(lines(finished.stdout), count);
   }
 
   private spec(operation: keyof CommandDriverConfig): CommandSpec {
@@ -290,6 +292,11 @@ function lines(text: string): string[] {
     .split('\n')
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== '');
+}
+
+/** The last `count` items; none for 0, where `slice(-0)` would give them all. */
+function lastOf<T>(items: readonly T[], count: number): T[] {
+  return count > 0 ? items.slice(-count) : [];
 }
 
 const tail = (text: string) => (text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text);

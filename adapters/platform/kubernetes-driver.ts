@@ -41,6 +41,25 @@ const SETUP_WAITING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
  * autoscaler that, by convention, is named after it.
  */
 const WORKLOAD_EVENT_KINDS = new Set(['Deployment', 'StatefulSet', 'HorizontalPodAutoscaler']);
+/**
+ * The changes opsbot makes to a workload, as kubectl sends them: how the API is to read each body, and the
+ * method that patches each kind (a scale goes to the scale subresource).
+ */
+const WORKLOAD_PATCHES = {
+  restart: {
+    strategy: 'StrategicMergePatch',
+    Deployment: 'patchNamespacedDeployment',
+    StatefulSet: 'patchNamespacedStatefulSet',
+  },
+  scale: {
+    strategy: 'MergePatch',
+    Deployment: 'patchNamespacedDeploymentScale',
+    StatefulSet: 'patchNamespacedStatefulSetScale',
+  },
+} as const satisfies Record<
+  string,
+  { strategy: keyof typeof PatchStrategy } & Record<KubernetesWorkload['kind'], keyof AppsV1Api>
+>;
 
 export interface KubernetesWorkload {
   kind: 'Deployment' | 'StatefulSet';
@@ -159,29 +178,9 @@ export class KubernetesDriver implements PlatformDriver {
   async restart(service: string): Promise<void> {
     // Milliseconds, unlike kubectl's seconds, so a second restart within the same second is not a no-op patch.
     const restartedAt = new Date().toISOString();
-    const body = {
+    await this.patchWorkload(service, 'restart', {
       spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
-    };
-    await this.onWorkload(service, (workload) =>
-      this.call(
-        {
-          action: `restart ${label(workload)}`,
-          notFound: this.notFound(workload),
-          patchStrategy: 'StrategicMergePatch',
-        },
-        ({ apps }, options) => {
-          const request = {
-            name: workload.name,
-            namespace: this.namespace,
-            body,
-            fieldManager: FIELD_MANAGER,
-          };
-          return workload.kind === 'Deployment'
-            ? apps.patchNamespacedDeployment(request, options)
-            : apps.patchNamespacedStatefulSet(request, options);
-        },
-      ),
-    );
+    });
   }
 
   async scale(service: string, replicas: number): Promise<void> {
@@ -191,27 +190,7 @@ export class KubernetesDriver implements PlatformDriver {
         `replicas must be a whole number of 0 or more, not ${replicas}`,
       );
     }
-    const body = { spec: { replicas } };
-    await this.onWorkload(service, (workload) =>
-      this.call(
-        {
-          action: `scale ${label(workload)}`,
-          notFound: this.notFound(workload),
-          patchStrategy: 'MergePatch',
-        },
-        ({ apps }, options) => {
-          const request = {
-            name: workload.name,
-            namespace: this.namespace,
-            body,
-            fieldManager: FIELD_MANAGER,
-          };
-          return workload.kind === 'Deployment'
-            ? apps.patchNamespacedDeploymentScale(request, options)
-            : apps.patchNamespacedStatefulSetScale(request, options);
-        },
-      ),
-    );
+    await this.patchWorkload(service, 'scale', { spec: { replicas } });
   }
 
   /**
@@ -297,6 +276,29 @@ export class KubernetesDriver implements PlatformDriver {
     throw new DriverError(
       ErrorCode.DriverFailed,
       `no Deployment or StatefulSet ${service} in namespace ${this.namespace}`,
+    );
+  }
+
+  /** Patches the service's workload as opsbot's field manager, so the change is attributed to it. */
+  private async patchWorkload(
+    service: string,
+    change: keyof typeof WORKLOAD_PATCHES,
+    body: object,
+  ): Promise<void> {
+    const patch = WORKLOAD_PATCHES[change];
+    await this.onWorkload(service, (workload) =>
+      this.call<unknown>(
+        {
+          action: `${change} ${label(workload)}`,
+          notFound: this.notFound(workload),
+          patchStrategy: patch.strategy,
+        },
+        ({ apps }, options) =>
+          apps[patch[workload.kind]](
+            { name: workload.name, namespace: this.namespace, body, fieldManager: FIELD_MANAGER },
+            options,
+          ),
+      ),
     );
   }
 

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { ConfigError, ErrorCode } from '../../bot/core/errors';
+import { KeyedSerialQueue } from '../../bot/core/keyed-serial-queue';
 import {
   DriverError,
   type PlatformDriver,
@@ -72,8 +73,6 @@ interface Service {
   replicas: LocalReplica[];
   /** Never reused, so a replacement is told apart from the replica it replaced. */
   replicasSpawned: number;
-  /** The end of the last queued operation on this service: each mutation waits for the one before. */
-  lock: Promise<void>;
   logs: string[];
   events: PlatformEvent[];
 }
@@ -99,6 +98,8 @@ export class LocalDriver implements PlatformDriver {
   private readonly now: () => Date;
   /** Ports handed to replicas that may not listen on them yet, so no two are given the same. */
   private readonly ports = new Set<number>();
+  /** Each service's operations, one after the other. */
+  private readonly operations = new KeyedSerialQueue();
   private phase: 'new' | 'started' | 'closed' = 'new';
 
   constructor(specs: LocalServiceSpec[], options: LocalDriverOptions = {}) {
@@ -124,7 +125,6 @@ export class LocalDriver implements PlatformDriver {
         desired,
         replicas: [],
         replicasSpawned: 0,
-        lock: Promise.resolve(),
         logs: [],
         events: [],
       });
@@ -342,16 +342,8 @@ export class LocalDriver implements PlatformDriver {
    * interleaved rolling restarts would each retire replicas the other is replacing: the driver must be safe
    * on its own.
    */
-  private async exclusive(service: Service, operation: () => Promise<void>): Promise<void> {
-    const before = service.lock;
-    let release!: () => void;
-    service.lock = new Promise((resolve) => (release = resolve));
-    await before;
-    try {
-      await operation();
-    } finally {
-      release();
-    }
+  private exclusive(service: Service, operation: () => Promise<void>): Promise<void> {
+    return this.operations.run(service.spec.name, operation);
   }
 
   private async listen(service: Service): Promise<void> {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CommandDriver, type CommandSpec } from '../../adapters/platform/command-driver';
@@ -125,31 +125,37 @@ describe('command platform driver', () => {
 
   it('on timeout also kills the processes the command started', async () => {
     const started = path.join(dir, 'started');
+    const go = path.join(dir, 'go');
     const finished = path.join(dir, 'finished');
+    // The grandchild finishes only when the test says so, after the timeout: a fixed delay would race the
+    // start-up of two node processes on a slow machine.
     const grandchild = `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(started)}, '');
-      setTimeout(() => fs.writeFileSync(${JSON.stringify(finished)}, ''), 1000)`;
+      setInterval(() => fs.existsSync(${JSON.stringify(go)}) && fs.writeFileSync(${JSON.stringify(finished)}, ''), 20);
+      setTimeout(() => process.exit(), 10_000)`;
     const driver = new CommandDriver({
       restart: {
         ...script(
           `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}], { stdio: 'ignore' });
           setTimeout(() => {}, 60_000)`,
         ),
-        timeoutMs: 800,
+        timeoutMs: 2_000,
       },
     });
     await expect(driver.restart('orders')).rejects.toMatchObject({ code: ErrorCode.DriverTimeout });
-    await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(existsSync(started)).toBe(true);
+    writeFileSync(go, '');
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(existsSync(finished)).toBe(false);
   });
 
   it('finishes when the command exits, though what it left in the background holds its output open', async () => {
+    // The background process outlives the timeout, so waiting for the output to close would time out.
     const driver = new CommandDriver({
       restart: {
         ...script(
-          `require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)'], { stdio: 'inherit', detached: true }).unref()`,
+          `require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 6000)'], { stdio: 'inherit', detached: true }).unref()`,
         ),
-        timeoutMs: 1000,
+        timeoutMs: 4_000,
       },
     });
     await expect(driver.restart('orders')).resolves.toBeUndefined();
@@ -197,6 +203,8 @@ describe('command platform driver', () => {
     expect(await lines.list()).toEqual(['orders', 'payments']);
     const json = new CommandDriver({ list: script(`console.log(JSON.stringify(['search', 'gateway', 7]))`) });
     expect(await json.list()).toEqual(['gateway', 'search']);
+    const bracketed = new CommandDriver({ list: script(`console.log('[warn] cache stale\\norders')`) });
+    expect(await bracketed.list()).toEqual(['[warn] cache stale', 'orders']);
   });
 
   it('reads events as JSON lines or plain lines, keeping the last {limit}', async () => {
@@ -212,6 +220,7 @@ describe('command platform driver', () => {
         '{limit}',
       ),
     });
+    expect(await driver.events('payments', 0)).toEqual([]);
     const events = await driver.events('payments', 2);
     expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual(['payments', '--last', '2']);
     expect(events).toEqual([
@@ -230,6 +239,7 @@ describe('command platform driver', () => {
       logs: script(`for (let i = 1; i <= 5; i++) console.log('line ' + i)`, '{service}', '{lines}'),
     });
     expect(await driver.logs('payments', 3)).toEqual(['line 3', 'line 4', 'line 5']);
+    expect(await driver.logs('payments', 0)).toEqual([]);
     const failing = new CommandDriver({ logs: script(`console.error('no such unit'); process.exit(4)`) });
     await expect(failing.logs('payments', 3)).rejects.toMatchObject({
       code: ErrorCode.DriverFailed,

@@ -398,8 +398,9 @@ describe('local platform driver', () => {
     'keeps the old replica when its replacement never becomes ready',
     async () => {
       const sick = path.join(dir, 'sick');
+      // Long enough for the first replica to start on a slow, busy machine; the replacement never will.
       const driver = driverFor([service('alpha', { env: { SICK_IF_EXISTS: sick } })], {
-        startTimeoutMs: 1_500,
+        startTimeoutMs: 3_000,
       });
       await driver.start();
       const [old] = await readyPids(driver, 'alpha');
@@ -408,7 +409,7 @@ describe('local platform driver', () => {
       await expect(driver.restart('alpha')).rejects.toMatchObject({
         code: ErrorCode.DriverTimeout,
         message:
-          'restarting alpha: alpha-2 did not become ready in 1500 ms (health check answered 503); alpha-1 keeps running, nothing was changed',
+          'restarting alpha: alpha-2 did not become ready in 3000 ms (health check answered 503); alpha-1 keeps running, nothing was changed',
       });
       const status = await driver.status('alpha');
       expect(status).toMatchObject({ state: 'running', replicas: { desired: 1, ready: 1 } });
