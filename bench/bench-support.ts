@@ -123,6 +123,8 @@ export async function startOpsbotServer(
   const root = packageRoot();
   const config = parse(readFileSync(path.join(root, 'opsbot.config.yaml'), 'utf8')) as ServerConfig;
   const { dir, remove } = tempDir('opsbot-bench-');
+  // No demo fleet unless the bench asks for one: its processes and load would share the cores being measured.
+  config.demo = { enabled: false };
   adjust(config, dir);
   writeFileSync(path.join(dir, 'opsbot.config.yaml'), stringify(config));
   const port = await freePort();

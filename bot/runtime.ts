@@ -45,8 +45,7 @@ import { buildPlatforms } from './platform/build-platforms';
 import type { Platforms } from './platform/platforms';
 import { buildMetricsSource } from './metrics/build-metrics-source';
 import type { MetricsSource } from './metrics/metrics-source';
-import type { LoadGeneratorProcess } from '../demo/demo-fleet';
-import { LogAuditTrail, type AuditTrail } from './core/audit-trail';
+import { LogAuditTrail } from './core/audit-trail';
 import { createTroubleshootSkill } from './skills/troubleshoot';
 
 /** Engines that later issues add; until then they report themselves as missing rather than pretend. */
@@ -73,8 +72,6 @@ export interface Runtime {
   /** The platform driver of each environment (and the demo fleet when it is on). */
   platforms: Platforms;
   metrics: MetricsSource;
-  /** The demo's load generator, when the demo runs with load. */
-  loadGenerator(): LoadGeneratorProcess | undefined;
   /** Starts what runs in the background: local services (the demo fleet) and the metrics scraper. */
   start(): Promise<void>;
   /**
@@ -99,7 +96,6 @@ export function createRuntime(
     metrics?: TurnMetrics;
     /** True in the process that runs local services (serve, demo); a terminal chat only talks about them. */
     runsPlatforms?: boolean;
-    audit?: AuditTrail;
   },
 ): Runtime {
   const { config } = loaded;
@@ -132,7 +128,7 @@ export function createRuntime(
   const built = buildPlatforms(config, configDir, deps.logger, { runsLocal: deps.runsPlatforms ?? false });
   const { platforms } = built;
   const metricsSource = buildMetricsSource(config, catalog, built);
-  const audit = deps.audit ?? new LogAuditTrail(deps.logger);
+  const audit = new LogAuditTrail(deps.logger);
 
   const components: Component[] = [
     {
@@ -261,7 +257,6 @@ export function createRuntime(
     knowledge,
     platforms,
     metrics: metricsSource.source,
-    loadGenerator: () => built.loadGenerator(),
     async start() {
       await built.start();
       metricsSource.start();

@@ -67,16 +67,10 @@ program
   .option('--host <host>', 'address to bind (default from config: 127.0.0.1)')
   .option('--rate <requests/s>', 'load at the daily peak, across the fleet (0: no load)', nonNegativeNumber)
   .action((options: { port?: number; host?: string; rate?: number }) => {
-    const loaded = loadConfig();
-    loaded.config.demo.enabled = true;
-    if (options.rate !== undefined) loaded.config.demo.load.ratePerSecond = options.rate;
-    const driver = loaded.config.platform.environments[loaded.config.demo.environment];
-    if (driver && driver.driver !== 'local') {
-      throw new UsageError(
-        `the demo runs under the local driver, but ${loaded.config.demo.environment} uses the ${driver.driver} driver in ${loaded.file}`,
-      );
-    }
-    return serve(loaded, options);
+    // Through the environment overrides, so the configuration is validated as `serve` validates it.
+    const demoEnv: NodeJS.ProcessEnv = { ...process.env, OPSBOT_DEMO: 'true' };
+    if (options.rate !== undefined) demoEnv.OPSBOT_DEMO_RATE = String(options.rate);
+    return serve(loadConfig(demoEnv), options);
   });
 
 async function serve(loaded: LoadedConfig, options: { port?: number; host?: string }): Promise<void> {

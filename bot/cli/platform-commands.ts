@@ -66,17 +66,17 @@ function target(service: string | undefined, options: { environment?: string }):
   return { driver, service: name, environment, catalog, close: () => built.close() };
 }
 
-async function withTarget(
+/** Runs one driver call and prints its result: as JSON with --json, else as `text` renders it. */
+async function withTarget<R>(
   service: string | undefined,
-  options: { environment?: string },
-  act: (t: Target) => Promise<unknown>,
-  json?: boolean,
-  text?: (result: never) => string,
+  options: { environment?: string; json?: boolean },
+  act: (t: Target) => Promise<R>,
+  text: (result: R) => string,
 ): Promise<void> {
   const t = target(service, options);
   try {
     const result = await act(t);
-    process.stdout.write(json || !text ? `${JSON.stringify(result)}\n` : `${text(result as never)}\n`);
+    process.stdout.write(`${options.json ? JSON.stringify(result) : text(result)}\n`);
   } finally {
     await t.close();
   }
@@ -99,8 +99,7 @@ export function registerPlatformCommands(program: Command): void {
         undefined,
         options,
         (t) => t.driver.list(),
-        options.json,
-        (names: string[]) => names.join('\n'),
+        (names) => names.join('\n'),
       ),
     );
 
@@ -115,8 +114,7 @@ export function registerPlatformCommands(program: Command): void {
         service,
         options,
         (t) => t.driver.status(t.service),
-        options.json,
-        (s: Awaited<ReturnType<PlatformDriver['status']>>) =>
+        (s) =>
           [
             `${s.service}: ${s.state}${s.replicas ? `, ${s.replicas.ready}/${s.replicas.desired} replicas ready` : ''}${s.detail ? ` (${s.detail})` : ''}`,
             ...(s.instances ?? []).map(
@@ -140,8 +138,7 @@ export function registerPlatformCommands(program: Command): void {
           await t.driver.restart(t.service);
           return { restarted: t.service, environment: t.environment };
         },
-        options.json,
-        (r: { restarted: string }) => `restart of ${r.restarted} accepted`,
+        (r) => `restart of ${r.restarted} accepted`,
       ),
     );
 
@@ -164,8 +161,7 @@ export function registerPlatformCommands(program: Command): void {
           await t.driver.scale(t.service, replicas);
           return { scaled: t.service, replicas, environment: t.environment };
         },
-        options.json,
-        (r: { scaled: string; replicas: number }) => `scale of ${r.scaled} to ${r.replicas} accepted`,
+        (r) => `scale of ${r.scaled} to ${r.replicas} accepted`,
       ),
     );
 
@@ -181,8 +177,7 @@ export function registerPlatformCommands(program: Command): void {
         service,
         options,
         (t) => t.driver.events(t.service, options.limit),
-        options.json,
-        (events: Awaited<ReturnType<PlatformDriver['events']>>) =>
+        (events) =>
           events
             .map((e) => `${e.time} ${e.type === 'warning' ? 'WARN' : 'info'} ${e.reason}: ${e.message}`)
             .join('\n'),
@@ -201,8 +196,7 @@ export function registerPlatformCommands(program: Command): void {
         service,
         options,
         (t) => t.driver.logs(t.service, options.lines),
-        options.json,
-        (lines: string[]) => lines.join('\n'),
+        (lines) => lines.join('\n'),
       ),
     );
 }

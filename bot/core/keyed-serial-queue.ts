@@ -17,6 +17,11 @@ export class KeyedSerialQueue {
     return result;
   }
 
+  /** True while a task for `key` is running or waiting. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   get size(): number {
     return this.tails.size;
   }

@@ -16,7 +16,6 @@ export interface BuiltPlatforms {
   local: Partial<Record<EnvironmentName, LocalDriver>>;
   /** Starts local processes (the demo fleet) and the demo's load generator; resolves once they are up. */
   start(): Promise<void>;
-  loadGenerator(): LoadGeneratorProcess | undefined;
   close(): Promise<void>;
 }
 
@@ -92,7 +91,6 @@ export function buildPlatforms(
         logger.info({ pid: load.pid, rate: loadConfig.ratePerSecond }, 'demo load generator started');
       }
     },
-    loadGenerator: () => load,
     async close() {
       await load?.stop();
       await platforms.close();

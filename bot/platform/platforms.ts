@@ -9,7 +9,6 @@ import type { PlatformDriver } from './platform-driver';
  */
 export class Platforms {
   private readonly changes = new KeyedSerialQueue();
-  private readonly running = new Map<string, number>();
 
   constructor(private readonly drivers: Partial<Record<EnvironmentName, PlatformDriver>>) {}
 
@@ -23,18 +22,12 @@ export class Platforms {
 
   /** Runs `change` once no other change to this service in this environment is running. */
   exclusive<T>(environment: EnvironmentName, service: string, change: () => Promise<T>): Promise<T> {
-    const key = `${environment}/${service}`;
-    this.running.set(key, (this.running.get(key) ?? 0) + 1);
-    return this.changes.run(key, change).finally(() => {
-      const left = (this.running.get(key) ?? 1) - 1;
-      if (left === 0) this.running.delete(key);
-      else this.running.set(key, left);
-    });
+    return this.changes.run(`${environment}/${service}`, change);
   }
 
   /** True while a change to this service is running or queued. */
   changing(environment: EnvironmentName, service: string): boolean {
-    return this.running.has(`${environment}/${service}`);
+    return this.changes.busy(`${environment}/${service}`);
   }
 
   async close(): Promise<void> {

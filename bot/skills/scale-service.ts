@@ -1,3 +1,4 @@
+import type { ServiceStatus } from '../platform/platform-driver';
 import type { Platforms } from '../platform/platforms';
 import { carryOut, type ServiceChangeDeps } from './service-change';
 import { environmentSlot, replicasSlot, serviceSlot } from './service-slots';
@@ -18,23 +19,25 @@ export function createScaleServiceSkill(deps: ServiceChangeDeps & { platforms: P
     handle(ctx) {
       const replicas = Number(ctx.slots.replicas);
       const service = String(ctx.slots.service);
-      let from: number | undefined;
-      let unchanged = false;
+      const where = `${service} in ${ctx.slots.environment}`;
+      const count = `${replicas} replica${replicas === 1 ? '' : 's'}`;
+      // Already there: the same replica count asked for and every replica running.
+      const unchanged = (before: ServiceStatus) =>
+        before.replicas?.desired === replicas && before.state === 'running';
       return carryOut(deps, ctx, {
         action: 'service.scale',
         verb: 'scale',
         parameters: { replicas },
         async apply(driver, before) {
-          from = before.replicas?.desired;
-          unchanged = from === replicas && before.state === 'running';
-          if (unchanged) return 'unchanged';
+          if (unchanged(before)) return 'unchanged';
           await driver.scale(service, replicas);
           return { replicas };
         },
-        done: () =>
-          unchanged
-            ? `${service} in ${ctx.slots.environment} already runs ${replicas} replica${replicas === 1 ? '' : 's'}, all ready; nothing to change.`
-            : `Scaled ${service} in ${ctx.slots.environment}${from === undefined ? '' : ` from ${from}`} to ${replicas} replica${replicas === 1 ? '' : 's'}.`,
+        done: (before) => {
+          if (unchanged(before)) return `${where} already runs ${count}, all ready; nothing to change.`;
+          const from = before.replicas?.desired;
+          return `Scaled ${where}${from === undefined ? '' : ` from ${from}`} to ${count}.`;
+        },
       });
     },
   };

@@ -1,7 +1,7 @@
-import type { AuditTrail } from '../core/audit-trail';
+import type { AuditPhase, AuditTrail } from '../core/audit-trail';
 import { ErrorCode, isOpsbotError } from '../core/errors';
 import type { HealthProbe } from '../core/health';
-import type { Block, Reply } from '../core/message';
+import { textReply, type Block, type Reply } from '../core/message';
 import type { EnvironmentName } from '../config/schema';
 import { DriverError, type PlatformDriver, type ServiceStatus } from '../platform/platform-driver';
 import type { Platforms } from '../platform/platforms';
@@ -44,11 +44,11 @@ export async function carryOut(
   const environment = String(ctx.slots.environment) as EnvironmentName;
   const driver = deps.platforms.driver(environment);
   if (!driver) {
-    return reply(
+    return textReply(
       `No platform driver is configured for ${environment}, so I can't ${change.verb} ${service} there. Nothing was changed.`,
     );
   }
-  const audit = (phase: 'started' | 'succeeded' | 'failed' | 'unchanged', details: Record<string, unknown>) =>
+  const audit = (phase: AuditPhase, details: Record<string, unknown>) =>
     deps.audit.record({
       action: change.action,
       phase,
@@ -71,34 +71,33 @@ export async function carryOut(
       before = await driver.status(service);
       expected = await change.apply(driver, before);
     } catch (err) {
-      const failure = describeFailure(err);
+      const failure = describeFailure(err, `${change.verb} ${service} in ${environment}`);
       audit('failed', { error: failure.message, code: failure.code });
-      const blocks: Block[] = [
-        { type: 'section', text: failure.sentence(change.verb, service, environment) },
-      ];
+      const blocks: Block[] = [{ type: 'section', text: failure.text }];
       if (failure.output) blocks.push({ type: 'code', code: failure.output });
-      return { text: failure.sentence(change.verb, service, environment), blocks };
+      return { text: failure.text, blocks };
     }
     if (expected === 'unchanged') {
       audit('unchanged', {});
-      return reply(change.done(before));
+      return textReply(change.done(before));
     }
-    const catalogService = ctx.catalog.get(service);
     const verification = await verifyRollout(
       driver,
       service,
-      { ...expected, healthUrl: expected.healthUrl ?? catalogService?.environments[environment]?.healthUrl },
+      { ...expected, healthUrl: ctx.catalog.get(service)?.environments[environment]?.healthUrl },
       { timeoutMs: deps.verifyTimeoutMs, probe: deps.probe },
     );
     const ms = Math.round(performance.now() - started);
+    const pidsBefore = pids(before);
+    const pidsAfter = pids(verification.status);
     audit(verification.verified ? 'succeeded' : 'failed', {
       verified: verification.verified,
       ms,
       ...(verification.problem ? { problem: verification.problem } : {}),
-      pidsBefore: pids(before),
-      pidsAfter: pids(verification.status),
+      pidsBefore,
+      pidsAfter,
     });
-    const ready = `${readyCount(verification.status)}/${expected.replicas} replica${expected.replicas === 1 ? '' : 's'} ready`;
+    const ready = `${verification.ready}/${expected.replicas} replica${expected.replicas === 1 ? '' : 's'} ready`;
     const waited = queuedBehind ? ' (it waited for an earlier change to this service to finish first)' : '';
     const check = verification.verified
       ? `Verified after ${seconds(ms)}: ${ready}${expected.replicas > 0 ? ' and the health check passes' : ''}.`
@@ -109,12 +108,10 @@ export async function carryOut(
       { label: 'Replicas', value: ready },
       { label: 'Driver', value: driver.kind },
     ];
-    const before_ = pids(before);
-    const after = pids(verification.status);
-    if (before_.length > 0 || after.length > 0) {
+    if (pidsBefore.length > 0 || pidsAfter.length > 0) {
       fields.push({
         label: 'Processes',
-        value: `${before_.join(', ') || 'none'} → ${after.join(', ') || 'none'}`,
+        value: `${pidsBefore.join(', ') || 'none'} → ${pidsAfter.join(', ') || 'none'}`,
       });
     }
     return {
@@ -137,47 +134,32 @@ export async function carryOut(
   });
 }
 
-function describeFailure(err: unknown): {
-  code: string;
-  message: string;
-  output?: string;
-  sentence(verb: string, service: string, environment: string): string;
-} {
-  if (err instanceof DriverError) {
-    const timedOut = err.code === ErrorCode.DriverTimeout;
+/** What the user and the audit trail are told when the driver refused or timed out; `what`: "restart payments in production". */
+function describeFailure(
+  err: unknown,
+  what: string,
+): { code: string; message: string; output?: string; text: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof DriverError && err.code === ErrorCode.DriverTimeout) {
     return {
       code: err.code,
-      message: err.message,
+      message,
       output: err.output || undefined,
-      sentence: (verb, service, environment) =>
-        timedOut
-          ? `The ${verb} of ${service} in ${environment} timed out: ${err.message}. The driver stopped it; nothing else was changed.`
-          : `I could not ${verb} ${service} in ${environment}: ${err.message}. Nothing was changed.`,
+      text: `The ${what} timed out: ${message}. The driver stopped it; nothing else was changed.`,
     };
   }
-  const message = isOpsbotError(err) || err instanceof Error ? err.message : String(err);
   return {
     code: isOpsbotError(err) ? err.code : ErrorCode.Internal,
     message,
-    sentence: (verb, service, environment) =>
-      `I could not ${verb} ${service} in ${environment}: ${message}. Nothing was changed.`,
+    output: err instanceof DriverError ? err.output || undefined : undefined,
+    text: `I could not ${what}: ${message}. Nothing was changed.`,
   };
-}
-
-function reply(text: string): Reply {
-  return { text, blocks: [{ type: 'section', text }] };
 }
 
 function pids(status: ServiceStatus): number[] {
   return (status.instances ?? [])
     .filter((i) => i.state !== 'exited' && i.pid !== undefined)
     .map((i) => i.pid as number);
-}
-
-function readyCount(status: ServiceStatus): number {
-  return status.instances
-    ? status.instances.filter((i) => i.state === 'ready').length
-    : (status.replicas?.ready ?? 0);
 }
 
 function seconds(ms: number): string {

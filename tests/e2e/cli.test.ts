@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'opsbot.js');
@@ -125,5 +126,66 @@ describe('opsbot CLI', () => {
     });
     expect(minted.code).toBe(0);
     expect(minted.stdout.trim().split('.')).toHaveLength(3);
+  });
+
+  describe('platform commands', () => {
+    const record = path.join(dir, 'scale-argv.json');
+    const config = path.join(dir, 'platform.yaml');
+    const raw = parseYaml(readFileSync(path.join(ROOT, 'opsbot.config.yaml'), 'utf8'));
+    raw.demo = { enabled: false };
+    raw.platform.environments.staging = {
+      driver: 'command',
+      commands: {
+        status: {
+          argv: [process.execPath, '-e', `console.log(JSON.stringify({state:'degraded',desired:3,ready:2}))`],
+        },
+        scale: {
+          argv: [
+            process.execPath,
+            '-e',
+            `require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(1)))`,
+            '--',
+            '{service}',
+            '{replicas}',
+          ],
+        },
+      },
+    };
+    writeFileSync(config, stringifyYaml(raw));
+    const env = { OPSBOT_CONFIG: config };
+
+    it('reads and changes a service through the configured driver', () => {
+      const status = opsbot(['platform', 'status', 'pay', '-e', 'stg', '--json'], env);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toEqual({
+        service: 'payments',
+        state: 'degraded',
+        replicas: { desired: 3, ready: 2 },
+      });
+      const scale = opsbot(['platform', 'scale', 'payments', '4', '-e', 'staging'], env);
+      expect(scale).toMatchObject({ code: 0, stdout: 'scale of payments to 4 accepted\n' });
+      expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual(['payments', '4']);
+    });
+
+    it('exits 2 with one line for bad input, and changes nothing', () => {
+      expect(opsbot(['platform', 'scale', 'payments', '50', '-e', 'staging'], env)).toMatchObject({
+        code: 2,
+        stderr: 'opsbot: payments allows 1–10 replicas, not 50\n',
+      });
+      expect(opsbot(['platform', 'status', 'billing-v2', '-e', 'staging'], env)).toMatchObject({
+        code: 2,
+        stderr: 'opsbot: "billing-v2" is not a service in the catalog\n',
+      });
+      expect(opsbot(['platform', 'status', 'payments', '-e', 'development'], env)).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/^opsbot: no platform driver is configured for development/),
+      });
+      expect(opsbot(['platform', 'restart', 'payments'], env)).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(
+          /^opsbot: local services are run by the opsbot server that started them/,
+        ),
+      });
+    });
   });
 });

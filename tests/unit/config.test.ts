@@ -37,6 +37,51 @@ describe('configuration', () => {
     expect(config.health.timeoutMs).toBe(750);
   });
 
+  it('configures platforms, the demo and metrics, with switches in the environment', () => {
+    const { config } = loadConfig({
+      OPSBOT_CONFIG: 'opsbot.config.yaml',
+      OPSBOT_DEMO: 'false',
+      OPSBOT_DEMO_RATE: '75',
+      PROMETHEUS_URL: 'http://prom:9090',
+      PROMETHEUS_BEARER_TOKEN: '12345',
+    });
+    expect(config.platform.environments.production).toEqual({ driver: 'local', services: {} });
+    expect(config.demo).toMatchObject({ enabled: false, load: { ratePerSecond: 75 } });
+    expect(config.metrics).toMatchObject({
+      source: 'prometheus',
+      prometheus: { url: 'http://prom:9090', bearerToken: '12345' },
+    });
+  });
+
+  it.each<[string, (raw: Record<string, any>) => void, RegExp]>([
+    [
+      'a demo on an environment another driver runs',
+      (raw) => (raw.platform.environments.production = { driver: 'kubernetes', namespace: 'shop' }),
+      /demo\.environment: the demo fleet runs under the local driver, but production uses the kubernetes driver/,
+    ],
+    [
+      'a local service the catalog does not know',
+      (raw) =>
+        (raw.platform.environments.production.services = {
+          billing: { command: ['node', 'b.js'], port: 7201 },
+        }),
+      /platform\.environments\.production\.services\.billing: not a catalog service/,
+    ],
+    [
+      'a command driver step without a program',
+      (raw) =>
+        (raw.platform.environments.staging = { driver: 'command', commands: { restart: { argv: [] } } }),
+      /platform\.environments\.staging\.commands\.restart\.argv: needs at least the program/,
+    ],
+    [
+      'Prometheus without its URL',
+      (raw) => (raw.metrics = { source: 'prometheus' }),
+      /metrics\.prometheus\.url: source "prometheus" needs prometheus\.url/,
+    ],
+  ])('refuses %s, naming the field', (_name, adjust, expected) => {
+    expect(problems(adjust)).toMatch(expected);
+  });
+
   it.each<[string, (raw: Record<string, any>) => void, RegExp]>([
     ['a bad port', (r) => (r.server.port = 70000), /server\.port: Too big: expected number to be <=65535/],
     [
