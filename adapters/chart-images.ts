@@ -2,8 +2,8 @@ import type { ChartBlock } from '../bot/core/message';
 import { sparklinePng, sparklineSvg, sparklineText } from './charts/sparkline';
 
 /** Chart sizes in chat: a sparkline beside text, not a dashboard. */
-export const CHART_WIDTH = 320;
-export const CHART_HEIGHT = 64;
+const CHART_WIDTH = 320;
+const CHART_HEIGHT = 64;
 
 /** The chart as an SVG data URI: the web widget shows it in an <img>, where an SVG cannot run script. */
 export function chartSvgDataUri(chart: ChartBlock): string {

@@ -5,6 +5,7 @@ import {
   type MetricQuery,
   type MetricSeries,
   type MetricsSource,
+  quantileOf,
 } from '../../bot/metrics/metrics-source';
 import { isRecord } from '../is-record';
 import { describeFetchFailure } from '../http/describe-fetch-failure';
@@ -23,7 +24,6 @@ export const DEFAULT_PROMQL: Readonly<Record<MetricKind, string>> = {
 };
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_QUANTILE = 0.95;
 /**
  * `rate()` needs at least two samples in its range; four steps, and never under a minute, holds several at
  * usual scrape intervals (15–30 s) and smooths a step's worth of noise without hiding a spike.
@@ -125,14 +125,10 @@ export class PrometheusMetricsSource implements MetricsSource {
         );
       }
     }
-    const quantile = query.quantile ?? DEFAULT_QUANTILE;
-    if (!(quantile >= 0 && quantile <= 1)) {
-      throw new RangeError(`quantile ${quantile} is not between 0 and 1`);
-    }
     const values = {
       service: query.service,
       environment: query.environment,
-      quantile: String(quantile),
+      quantile: String(quantileOf(query)),
       window: promDuration(Math.max(WINDOW_STEPS * query.stepSeconds, MIN_WINDOW_SECONDS)),
     };
     return this.queries[query.metric].replace(PLACEHOLDER, (_, name: keyof typeof values) => values[name]);

@@ -6,6 +6,7 @@ import {
   type MetricQuery,
   type MetricSeries,
   type MetricsSource,
+  quantileOf,
 } from '../../bot/metrics/metrics-source';
 import {
   MAX_EXPOSITION_BYTES,
@@ -19,7 +20,6 @@ const DEFAULT_INTERVAL_MS = 5000;
 const DEFAULT_RETENTION_MS = 60 * 60 * 1000;
 /** Well under the default interval, so a hung replica cannot delay the next round. */
 const DEFAULT_TIMEOUT_MS = 3000;
-const DEFAULT_QUANTILE = 0.95;
 /** Prometheus refuses range queries with more points than this; the reason, memory per answer, holds here too. */
 const MAX_POINTS = 11_000;
 /** A rate needs a scrape before and after; a window of two intervals has one even when scrapes drift. */
@@ -91,7 +91,6 @@ interface TargetHistory {
   snapshots: Ring<Snapshot>;
   /** The counters of the latest snapshot, by series, to diff the next scrape against. */
   counters: Map<string, Counter>;
-  scrapedAt: number;
 }
 
 /** Per-second rates of one target over a window. */
@@ -190,10 +189,7 @@ export class ScrapeMetricsSource implements MetricsSource {
     if ((query.end - query.start) / stepMs + 1 > MAX_POINTS) {
       throw new RangeError(`a metrics query may return at most ${MAX_POINTS} points; use a larger step`);
     }
-    const quantile = query.quantile ?? DEFAULT_QUANTILE;
-    if (!(quantile >= 0 && quantile <= 1)) {
-      throw new RangeError(`quantile ${quantile} is not between 0 and 1`);
-    }
+    const quantile = quantileOf(query);
 
     const targets = [...(this.histories.get(serviceKey(query.service, query.environment))?.values() ?? [])];
     const windowMs = Math.max(stepMs, MIN_WINDOW_INTERVALS * this.intervalMs);
@@ -292,16 +288,13 @@ export class ScrapeMetricsSource implements MetricsSource {
     if (!history) {
       const snapshots = new Ring<Snapshot>(this.capacity);
       snapshots.push({ t, cpu });
-      targets.set(url, { snapshots, counters, scrapedAt: t });
+      targets.set(url, { snapshots, counters });
       return;
     }
-    history.snapshots.push({
-      t,
-      cpu,
-      increase: increaseSince(history.counters, counters, history.scrapedAt),
-    });
+    // A kept history holds at least its latest snapshot: pruning deletes a history it empties.
+    const since = history.snapshots.newest()?.t ?? t;
+    history.snapshots.push({ t, cpu, increase: increaseSince(history.counters, counters, since) });
     history.counters = counters;
-    history.scrapedAt = t;
   }
 
   /** Drops snapshots older than the retention, and targets and services left with none. */
@@ -517,6 +510,10 @@ class Ring<T> {
 
   oldest(): T | undefined {
     return this.size > 0 ? this.items[this.head] : undefined;
+  }
+
+  newest(): T | undefined {
+    return this.size > 0 ? this.items[(this.head + this.size - 1) % this.capacity] : undefined;
   }
 
   dropWhile(test: (item: T) => boolean): void {

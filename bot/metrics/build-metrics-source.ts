@@ -34,17 +34,13 @@ export function buildMetricsSource(
     });
     return { source, start: () => {} };
   }
-  const metricsPath = (service: string, env: EnvironmentName) => {
-    const url = catalog.get(service)?.environments[env]?.metricsUrl;
-    return url ? new URL(url).pathname : DEFAULT_METRICS_PATH;
-  };
   const source = new ScrapeMetricsSource({
     targets: (service, env) => {
-      const local = platforms.local[env];
-      if (local?.manages(service))
-        return local.replicaUrls(service).map((base) => base + metricsPath(service, env));
       const url = catalog.get(service)?.environments[env]?.metricsUrl;
-      return url ? [url] : [];
+      const local = platforms.local[env];
+      if (!local?.manages(service)) return url ? [url] : [];
+      const path = url ? new URL(url).pathname : DEFAULT_METRICS_PATH;
+      return local.replicaUrls(service).map((base) => base + path);
     },
     services: () =>
       catalog.list().flatMap((service) =>

@@ -1,4 +1,4 @@
-import type { MetricKind, MetricUnit } from './metrics-source';
+import { DEFAULT_LATENCY_QUANTILE, type MetricKind, type MetricUnit } from './metrics-source';
 
 /** A value as an on-call engineer reads it: "42 ms", "1.3%", "12.5 req/s". */
 export function formatMetric(unit: MetricUnit, value: number): string {
@@ -13,7 +13,7 @@ export function formatMetric(unit: MetricUnit, value: number): string {
 }
 
 /** "p95 latency", "error rate", … */
-export function metricName(metric: MetricKind, quantile = 0.95): string {
+export function metricName(metric: MetricKind, quantile = DEFAULT_LATENCY_QUANTILE): string {
   switch (metric) {
     case 'latency':
       return `p${round(quantile * 100)} latency`;

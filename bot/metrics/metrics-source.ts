@@ -14,11 +14,14 @@ export const METRIC_UNITS: Record<MetricKind, MetricUnit> = {
   cpu: 'ratio',
 };
 
+/** The latency percentile asked for when a question or a query names none: p95. */
+export const DEFAULT_LATENCY_QUANTILE = 0.95;
+
 export interface MetricQuery {
   service: string;
   environment: EnvironmentName;
   metric: MetricKind;
-  /** For latency: the percentile as a fraction, 0.95 for p95. */
+  /** For latency: the percentile as a fraction, 0.95 for p95; {@link DEFAULT_LATENCY_QUANTILE} when left out. */
   quantile?: number;
   /** Epoch milliseconds, inclusive. */
   start: number;
@@ -54,4 +57,11 @@ export interface MetricsSource {
   readonly description: string;
   query(query: MetricQuery): Promise<MetricSeries>;
   close?(): Promise<void>;
+}
+
+/** A query's quantile, {@link DEFAULT_LATENCY_QUANTILE} when it gives none; a RangeError outside 0..1. */
+export function quantileOf(query: MetricQuery): number {
+  const quantile = query.quantile ?? DEFAULT_LATENCY_QUANTILE;
+  if (!(quantile >= 0 && quantile <= 1)) throw new RangeError(`quantile ${quantile} is not between 0 and 1`);
+  return quantile;
 }

@@ -2,6 +2,7 @@ import type { EnvironmentName } from '../config/schema';
 import type { Block, ChartBlock, Reply } from '../core/message';
 import { formatMetric, metricName } from '../metrics/metric-format';
 import {
+  DEFAULT_LATENCY_QUANTILE,
   METRIC_KINDS,
   METRIC_UNITS,
   type MetricKind,
@@ -14,13 +15,15 @@ import { environmentSlot, serviceSlot } from './service-slots';
 import type { Skill } from './skill';
 
 /** The window asked about when the user names none. */
-export const DEFAULT_WINDOW_SECONDS = 15 * 60;
+const DEFAULT_WINDOW_SECONDS = 15 * 60;
+const DAY_MS = 86_400_000;
 /** Points per chart: enough to see a shape, few enough for a chat message. */
 const CHART_POINTS = 60;
 /** No step is finer than this: scrapes and Prometheus's usual interval are seconds apart. */
 const MIN_STEP_SECONDS = 5;
 
 const PERCENTILE = /\bp(\d{2}(?:\.\d+)?)\b/i;
+const MEDIAN = /\bmedian\b/i;
 const METRIC_WORDS: [MetricKind, RegExp][] = [
   ['latency', /\b(?:latency|latencies|slow|response times?|p\d{2}|median|duration)\b/i],
   ['error_rate', /\b(?:errors?|error rate|5xx|failures?|failing)\b/i],
@@ -74,15 +77,21 @@ export function createMetricsSkill(deps: { source: MetricsSource; now?: () => nu
 export function askedMetrics(text: string): { metric: MetricKind; quantile?: number }[] {
   const named = METRIC_WORDS.filter(([, words]) => words.test(text)).map(([metric]) => metric);
   const percentile = PERCENTILE.exec(text);
-  const quantile = percentile ? Number(percentile[1]) / 100 : /\bmedian\b/i.test(text) ? 0.5 : 0.95;
+  const quantile = percentile
+    ? Number(percentile[1]) / 100
+    : MEDIAN.test(text)
+      ? 0.5
+      : DEFAULT_LATENCY_QUANTILE;
   return (named.length > 0 ? named : [...METRIC_KINDS]).map((metric) =>
     metric === 'latency' ? { metric, quantile } : { metric },
   );
 }
 
 /**
- * The window: a duration ("last hour") ends now; a time ("since 14:00") runs from then to now. A time of day
- * the NLU placed in the future ("since 14:00" said at 09:00) means the day before, since metrics look back.
+ * The window: a duration ("last hour") ends now; a time ("since 14:00") runs from then to now, or to the end
+ * it gives ("from 01:00 to 01:30"). The NLU reads times forward, so a time of day it placed later today
+ * ("since 14:00" said at 09:00) means yesterday's, since metrics look back. A time further ahead (a weekday,
+ * a date) cannot be read back reliably here and gets the default window.
  */
 export function windowOf(
   duration: unknown,
@@ -93,23 +102,24 @@ export function windowOf(
     const [from, to] = timeRange.split('/');
     let start = Date.parse(from ?? '');
     let end = to ? Date.parse(to) : nowMs;
-    if (Number.isFinite(start)) {
-      while (start > nowMs) {
-        start -= 86_400_000;
-        end -= 86_400_000;
-      }
-      end = Math.min(Number.isFinite(end) ? end : nowMs, nowMs);
-      if (end > start) {
-        return {
-          start,
-          end,
-          label: `since ${new Date(start).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-        };
-      }
+    if (start > nowMs && start - nowMs <= DAY_MS) {
+      start -= DAY_MS;
+      // Only a given end moves with the start: "now" stays now.
+      if (to) end -= DAY_MS;
+    }
+    end = Math.min(Number.isFinite(end) ? end : nowMs, nowMs);
+    if (Number.isFinite(start) && end > start) {
+      const label = to ? `${utcMinute(start)} to ${utcMinute(end)} UTC` : `since ${utcMinute(start)} UTC`;
+      return { start, end, label };
     }
   }
   const seconds = typeof duration === 'number' && duration > 0 ? duration : DEFAULT_WINDOW_SECONDS;
   return { start: nowMs - seconds * 1000, end: nowMs, label: `last ${formatSeconds(seconds)}` };
+}
+
+/** "2024-05-15 14:00". */
+function utcMinute(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 }
 
 function describeSeries(

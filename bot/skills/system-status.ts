@@ -2,9 +2,9 @@ import { checkComponent, type Component, type HealthProbe, type ProbeResult } fr
 import type { BadgeState, Block, StatusBadge } from '../core/message';
 import type { CatalogService } from '../config/catalog';
 import type { EnvironmentName } from '../config/schema';
-import { formatMetric } from '../metrics/metric-format';
+import { formatMetric, metricName } from '../metrics/metric-format';
 import type { MetricKind, MetricsSource } from '../metrics/metrics-source';
-import { METRIC_UNITS } from '../metrics/metrics-source';
+import { DEFAULT_LATENCY_QUANTILE, METRIC_UNITS } from '../metrics/metrics-source';
 import type { PlatformEvent, ServiceStatus } from '../platform/platform-driver';
 import type { Platforms } from '../platform/platforms';
 import type { Skill } from './skill';
@@ -85,7 +85,7 @@ export function createSystemStatusSkill(deps: {
               service,
               environment,
               metric,
-              quantile: 0.95,
+              quantile: DEFAULT_LATENCY_QUANTILE,
               start: end - KEY_METRICS_WINDOW_MS,
               end,
               stepSeconds: KEY_METRICS_STEP_SECONDS,
@@ -232,7 +232,8 @@ function platformDetail(status: ServiceStatus): string {
 function metricsDetail(values: Partial<Record<MetricKind, number>>): string {
   const parts: string[] = [];
   if (values.throughput !== undefined) parts.push(formatMetric(METRIC_UNITS.throughput, values.throughput));
-  if (values.latency !== undefined) parts.push(`p95 ${formatMetric(METRIC_UNITS.latency, values.latency)}`);
+  if (values.latency !== undefined)
+    parts.push(`${metricName('latency')} ${formatMetric(METRIC_UNITS.latency, values.latency)}`);
   if (values.error_rate !== undefined)
     parts.push(`${formatMetric(METRIC_UNITS.error_rate, values.error_rate)} errors`);
   return parts.join(', ');

@@ -349,14 +349,21 @@ describe('ScrapeMetricsSource', () => {
     await expect(s.query(q('latency', T0, T0, { quantile: 1.5 }))).rejects.toThrow(/quantile/);
   });
 
-  it('scrapes on start, stops on close and describes itself', async () => {
-    const a = await replica(page());
-    const s = source(() => [a.url], { intervalMs: 60 * SECOND });
-    expect(s.description).toBe('scrape (every 1 min, 1 h kept)');
+  it('describes itself', () => {
+    expect(source(() => [], { intervalMs: 60 * SECOND }).description).toBe('scrape (every 1 min, 1 h kept)');
     expect(source(() => []).description).toBe('scrape (every 5 s, 1 h kept)');
+  });
+
+  it('scrapes once on start, however often started, and not after close', async () => {
+    const a = await replica(page());
+    // An interval short enough that a timer left running (a second one from the second start, or one close
+    // missed) would scrape again while the test waits.
+    const s = source(() => [a.url], { intervalMs: 10, retentionMs: SECOND });
     s.start();
     s.start();
     await s.close();
+    expect(a.hits).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(a.hits).toBe(1);
   });
 });
