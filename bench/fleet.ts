@@ -9,11 +9,20 @@
  *      p50/p95 over 20 runs each.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from '../bot/cli/script-args';
+import { loadMultiplier, type LoadPatternOptions } from '../demo/fleet/load-pattern';
 import { SERVICE_NAMES } from '../demo/fleet/service-names';
 import { elapsedMs, freePort, machineLine, percentile, startOpsbotServer, seconds } from './bench-support';
 
-const SERVICES = SERVICE_NAMES;
+/** The load the bench configures: a simulated day as long as a real one, and bursts from this seed. */
+const LOAD_PATTERN = { dayLengthSeconds: 86_400, bursts: { seed: 1 } } satisfies LoadPatternOptions;
+/** How finely the targeted rate is averaged over the window: the load generator's own tick. */
+const RATE_SAMPLE_SECONDS = 0.05;
+/** Lets the fleet and the load generator get going before the measured window. */
+const WARM_UP_MS = 3000;
+/** fleetRequests reads each service's front port, which shows every request only with a single replica. */
+const REPLICAS = 1;
 
 async function main(): Promise<void> {
   const args = parseArgs('bench:fleet', { rate: 'number', duration: 'number', runs: 'number' });
@@ -22,39 +31,54 @@ async function main(): Promise<void> {
   const runs = args.runs ?? 20;
   const apiKey = randomBytes(24).toString('hex');
   const ports: Record<string, number> = {};
-  for (const name of SERVICES) ports[name] = await freePort();
+  for (const name of SERVICE_NAMES) ports[name] = await freePort();
 
   console.log(`bench:fleet — ${machineLine()}`);
   const server = await startOpsbotServer((config) => {
-    const services = config.services as Record<string, { environments: Record<string, unknown> }>;
-    for (const name of SERVICES) {
+    const services = config.services as Record<
+      string,
+      { environments: Record<string, unknown>; replicas: { min: number } }
+    >;
+    for (const name of SERVICE_NAMES) {
       services[name]!.environments.production = {
         healthUrl: `http://127.0.0.1:${ports[name]}/health`,
         metricsUrl: `http://127.0.0.1:${ports[name]}/metrics`,
       };
+      services[name]!.replicas.min = REPLICAS;
     }
     config.log = { level: 'warn' };
     config.knowledge = { autoBuild: false };
-    config.demo = { enabled: true, load: { enabled: true, ratePerSecond: rate, dayLengthSeconds: 86_400 } };
+    config.demo = {
+      enabled: true,
+      load: {
+        enabled: true,
+        ratePerSecond: rate,
+        dayLengthSeconds: LOAD_PATTERN.dayLengthSeconds,
+        seed: LOAD_PATTERN.bursts.seed,
+      },
+    };
     config.metrics = { source: 'scrape', scrape: { intervalSeconds: 1 } };
     config.auth = { apiKeys: [{ id: 'bench', key: apiKey, user: { id: 'bench', name: 'bench' } }] };
     config.policy.users['api:bench'] = ['operator'];
   });
   try {
-    // A full simulated day per real day: the pattern's multiplier at this hour scales the asked rate.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await delay(WARM_UP_MS);
     const before = await fleetRequests(ports);
     const cpuBefore = await server.cpuMs();
     const started = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, duration * 1000));
+    const startedAt = Date.now() / 1000;
+    await delay(duration * 1000);
     const after = await fleetRequests(ports);
     const cpuAfter = await server.cpuMs();
     const wall = elapsedMs(started);
+    const targeted = rate * meanMultiplier(startedAt, Date.now() / 1000);
     const served = after.total - before.total;
     const errors = after.errors - before.errors;
     console.log(
       `fleet: ${Math.round(served / (wall / 1000)).toLocaleString('en-US')} requests/s sustained over ${seconds(wall / 1000)} ` +
-        `(load generator asked up to ${rate}/s at the daily peak; ${((errors / Math.max(1, served)) * 100).toFixed(2)}% 5xx), 8 services, 1 replica each`,
+        `(load generator targeted ${Math.round(targeted).toLocaleString('en-US')}/s on average over the window, ` +
+        `${rate}/s at the daily peak; ${((errors / Math.max(1, served)) * 100).toFixed(2)}% 5xx), ` +
+        `${SERVICE_NAMES.length} services, ${REPLICAS} replica each`,
     );
     console.log(
       `opsbot while watching (scrape every 1 s, health checks, load in its own process): ` +
@@ -76,6 +100,18 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * The load pattern's mean multiplier over [from, to) in epoch seconds. The load generator sends
+ * ratePerSecond × loadMultiplier(epoch seconds) with the day length and seed the bench configured, so this
+ * times the rate is what it aimed at during the window.
+ */
+function meanMultiplier(from: number, to: number): number {
+  let sum = 0;
+  let samples = 0;
+  for (let t = from; t < to; t += RATE_SAMPLE_SECONDS, samples += 1) sum += loadMultiplier(t, LOAD_PATTERN);
+  return sum / Math.max(1, samples);
 }
 
 /** Requests the fleet's services have answered so far, from each front port's /metrics (one replica each). */

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { OpsbotConfig } from '../bot/config/schema';
 import { packageRoot } from '../bot/core/package-root';
 import type { LocalServiceSpec } from '../adapters/platform/local-driver';
@@ -46,17 +45,8 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
 }
 
-export interface LoadStats {
-  t: number;
-  rate: number;
-  sent: number;
-  ok: number;
-  failed: number;
-}
-
 /** The demo's load generator, a process of its own so that its work never counts as opsbot's. */
 export class LoadGeneratorProcess {
-  private latest: LoadStats | undefined;
   private readonly child: ChildProcess;
   private readonly exited: Promise<void>;
 
@@ -74,7 +64,8 @@ export class LoadGeneratorProcess {
         LOAD_DAY_SECONDS: String(options.dayLengthSeconds),
         LOAD_SEED: String(options.seed),
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // Its once-a-second stats lines are for people running it by hand; opsbot reads the services' own metrics.
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     // opsbot exiting without stop() (a crash, a test runner) must not leave load running against nothing.
     const killOnExit = () => this.child.kill('SIGKILL');
@@ -85,23 +76,10 @@ export class LoadGeneratorProcess {
         resolve();
       }),
     );
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      try {
-        const parsed = JSON.parse(line) as LoadStats & { event?: string };
-        if (parsed.event === 'load') this.latest = parsed;
-      } catch {
-        // Not a stats line: the generator only prints JSON, so this is noise from a dependency.
-      }
-    });
   }
 
   get pid(): number | undefined {
     return this.child.pid;
-  }
-
-  /** Cumulative counts as of the generator's last report (once a second). */
-  stats(): LoadStats | undefined {
-    return this.latest;
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,7 @@ import { SimulatedCpu } from './simulated-cpu';
 
 export const DEFAULT_CAPACITY_RPS = 50;
 const DEFAULT_HOST = '127.0.0.1';
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 /** Lets the 202 reach the caller before the process dies, as a real crash right after a request would. */
 const CRASH_DELAY_MS = 50;
 /** How long close() lets in-flight requests finish before it cuts the remaining connections. */
@@ -80,10 +81,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Run
   const jsonReply =
     (res: ServerResponse): Reply =>
     (status, body, headers = {}) =>
-      send(res, status, JSON.stringify(body), {
-        ...headers,
-        'content-type': 'application/json; charset=utf-8',
-      });
+      send(res, status, JSON.stringify(body), { ...headers, 'content-type': JSON_CONTENT_TYPE });
 
   function health(reply: Reply): void {
     const fault = faults.current();
@@ -125,7 +123,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Run
           ? match.template
           : UNMATCHED_ROUTE;
     const reply = (status: number, text: string, headers: Record<string, string> = {}) => {
-      send(res, status, text, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+      send(res, status, text, { ...headers, 'content-type': JSON_CONTENT_TYPE });
       metrics.observeRequest(route, method, status, (performance.now() - started) / 1000);
     };
     cpu.recordRequest();

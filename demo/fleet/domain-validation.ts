@@ -2,9 +2,9 @@ import { isRecord } from '../../adapters/is-record';
 import { HttpError } from './http-json';
 
 /** Longest free-text field accepted; ids, names and addresses are all far shorter. */
-export const MAX_TEXT_LENGTH = 500;
+const MAX_TEXT_LENGTH = 500;
 
-function invalid(message: string): HttpError {
+export function invalid(message: string): HttpError {
   return new HttpError(400, 'invalid_request', message);
 }
 

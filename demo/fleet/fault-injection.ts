@@ -1,15 +1,15 @@
 import { isRecord } from '../../adapters/is-record';
 import { HttpError } from './http-json';
 
-export const FAULT_KINDS = ['latency', 'errors', 'crash', 'hang'] as const;
+const FAULT_KINDS = ['latency', 'errors', 'crash', 'hang'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-export const DEFAULT_FAULT_DURATION_SECONDS = 60;
+const DEFAULT_FAULT_DURATION_SECONDS = 60;
 /** An hour: long enough for any drill, short enough that a forgotten fault heals itself. */
-export const MAX_FAULT_DURATION_SECONDS = 3600;
-export const DEFAULT_FAULT_LATENCY_MS = 2000;
+const MAX_FAULT_DURATION_SECONDS = 3600;
+const DEFAULT_FAULT_LATENCY_MS = 2000;
 /** Past a minute every client has long timed out; more would only pile up pending requests. */
-export const MAX_FAULT_LATENCY_MS = 60_000;
+const MAX_FAULT_LATENCY_MS = 60_000;
 /**
  * An errors fault affecting at least this share of requests makes /health report degraded, as a real
  * service's health check would notice its own dependency failing for most requests.

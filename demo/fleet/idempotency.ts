@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { LruMap } from '../../bot/core/lru-map';
 import { HttpError } from './http-json';
 
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** Set on a response that was replayed from the store rather than produced by doing the work again. */
 export const IDEMPOTENT_REPLAY_HEADER = 'idempotent-replayed';
 const MAX_KEY_LENGTH = 255;

@@ -8,13 +8,13 @@ import { isServiceName, SERVICE_NAMES, type ServiceName } from './service-names'
 /** How often the generator catches up with its schedule; short enough that requests arrive evenly. */
 const TICK_MS = 50;
 /** A client that gives up quickly, as a shop front would, so a hung service shows up as failures. */
-export const REQUEST_TIMEOUT_MS = 3000;
+const REQUEST_TIMEOUT_MS = 3000;
 /** Enough parallel connections per target that a round-robin proxy in front of replicas spreads them. */
 const SOCKETS_PER_TARGET = 16;
 /** Below the services' 5 s keep-alive timeout, so the generator never reuses a socket the server is closing. */
 const IDLE_SOCKET_TIMEOUT_MS = 4000;
 const MAX_BACKLOG_SECONDS = 1;
-export const DEFAULT_CONCURRENCY = 64;
+const DEFAULT_CONCURRENCY = 64;
 export const DEFAULT_SEED = 1;
 
 export interface LoadGeneratorOptions {
@@ -57,7 +57,11 @@ export interface LoadGenerator {
 }
 
 interface Target {
-  url: URL;
+  /** node:http wants a bare address where a URL keeps an IPv6 literal in brackets. */
+  hostname: string;
+  port: string;
+  /** The base URL's path without its trailing slash, put before every request path. */
+  basePath: string;
   inFlight: number;
   counts: RequestCounts;
 }
@@ -70,7 +74,13 @@ function validTargets(targets: Record<string, string>): Map<ServiceName, Target>
     }
     const url = new URL(base);
     if (url.protocol !== 'http:') throw new RangeError(`${service}: only http:// targets are supported`);
-    valid.set(service, { url, inFlight: 0, counts: { sent: 0, ok: 0, failed: 0 } });
+    valid.set(service, {
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port,
+      basePath: url.pathname.replace(/\/$/, ''),
+      inFlight: 0,
+      counts: { sent: 0, ok: 0, failed: 0 },
+    });
   }
   if (valid.size === 0) throw new RangeError('targets must name at least one service');
   return valid;
@@ -135,14 +145,12 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
       if (inFlight === 0) drained?.();
     };
     const body = planned.body === undefined ? undefined : JSON.stringify(planned.body);
-    const basePath = target.url.pathname.replace(/\/$/, '');
     const req = request(
       {
-        // URL keeps an IPv6 literal in brackets; node:http wants the bare address.
-        hostname: target.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: target.url.port,
+        hostname: target.hostname,
+        port: target.port,
         method: planned.method,
-        path: `${basePath}${planned.path}`,
+        path: `${target.basePath}${planned.path}`,
         agent,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         headers: body === undefined ? {} : { 'content-type': 'application/json' },

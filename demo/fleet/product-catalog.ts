@@ -5,7 +5,7 @@ export interface Product {
   priceCents: number;
 }
 
-export const PRODUCT_COUNT = 50;
+const PRODUCT_COUNT = 50;
 
 const ADJECTIVES = ['Classic', 'Compact', 'Deluxe', 'Rugged', 'Wireless'] as const;
 const NOUNS = [

@@ -1,3 +1,4 @@
+import { isRecord } from '../../adapters/is-record';
 import { PRODUCTS } from './product-catalog';
 import type { ServiceName } from './service-names';
 
@@ -84,8 +85,7 @@ function create(
     path,
     body,
     remember: (reply) => {
-      if (typeof reply === 'object' && reply !== null)
-        ids.add(kind, (reply as Record<string, unknown>)[idField]);
+      if (isRecord(reply)) ids.add(kind, reply[idField]);
     },
   };
 }

@@ -13,10 +13,20 @@ function segments(path: string): string[] {
   return path.split('/').filter((segment) => segment !== '');
 }
 
+/** Templates split once: the routes are fixed, so the set stays as small as the services' route tables. */
+const templateSegments = new Map<string, readonly string[]>();
+
+function segmentsOf(template: string): readonly string[] {
+  let found = templateSegments.get(template);
+  if (!found) templateSegments.set(template, (found = segments(template)));
+  return found;
+}
+
 /** The path's parameters if it fits the template, else undefined (also for a parameter that is not valid %-encoding). */
-function matchTemplate(template: string, path: string): Record<string, string> | undefined {
-  const wanted = segments(template);
-  const actual = segments(path);
+function matchTemplate(
+  wanted: readonly string[],
+  actual: readonly string[],
+): Record<string, string> | undefined {
   if (wanted.length !== actual.length) return undefined;
   const params: Record<string, string> = {};
   for (const [i, part] of wanted.entries()) {
@@ -39,8 +49,9 @@ export function matchRoute<R extends RouteDefinition>(
   method: string,
   path: string,
 ): RouteMatch<R> {
+  const actual = segments(path);
   const fitting = routes.flatMap((route) => {
-    const params = matchTemplate(route.template, path);
+    const params = matchTemplate(segmentsOf(route.template), actual);
     return params ? [{ route, params }] : [];
   });
   const exact = fitting.find(({ route }) => route.method === method);

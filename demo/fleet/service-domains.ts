@@ -3,13 +3,13 @@ import { LruMap } from '../../bot/core/lru-map';
 import { seededRandom } from '../../bot/core/seeded-random';
 import {
   conflict,
+  invalid,
   notFound,
   optionalText,
   requireObject,
   requirePositiveInteger,
   requireText,
 } from './domain-validation';
-import { HttpError } from './http-json';
 import { PRODUCTS } from './product-catalog';
 import type { RouteDefinition } from './route-matching';
 import type { ServiceName } from './service-names';
@@ -61,12 +61,17 @@ function newId(prefix: string): string {
 const ok = (body: unknown): DomainResponse => ({ status: 200, body });
 const created = (body: unknown): DomainResponse => ({ status: 201, body });
 
-/** Looks a record up by the route's `:id`, or answers 404. */
-function find<V>(store: LruMap<string, V>, what: string, request: DomainRequest): V {
-  const id = request.params.id ?? '';
+/** Looks a record up by its id (the route's `:id` or a body field), or answers 404. */
+function find<V>(store: LruMap<string, V>, what: string, id = ''): V {
   const record = store.get(id);
   if (!record) throw notFound(what, id);
   return record;
+}
+
+/** Moves a record to its final status; asking a second time is a 409 `already_<status>`. */
+function setFinalStatus<S extends string>(record: { status: S }, what: string, id: string, status: S): void {
+  if (record.status === status) throw conflict(`already_${status}`, `${what} ${id} is already ${status}`);
+  record.status = status;
 }
 
 interface Reservation {
@@ -116,15 +121,11 @@ function inventoryRoutes(): DomainRoute[] {
       template: '/inventory/release',
       handle({ body }) {
         const reservationId = requireText(requireObject(body), 'reservationId');
-        const reservation = reservations.get(reservationId);
-        if (!reservation) throw notFound('reservation', reservationId);
-        if (reservation.status === 'released') {
-          throw conflict('already_released', `reservation ${reservationId} is already released`);
-        }
+        const reservation = find(reservations, 'reservation', reservationId);
         const current = level(reservation.sku);
+        setFinalStatus(reservation, 'reservation', reservationId, 'released');
         current.available += reservation.quantity;
         current.reserved -= reservation.quantity;
-        reservation.status = 'released';
         return ok({ reservationId, status: 'released' });
       },
     },
@@ -158,7 +159,7 @@ function paymentRoutes(): DomainRoute[] {
         const orderId = requireText(input, 'orderId');
         const amountCents = requirePositiveInteger(input, 'amountCents', MAX_AMOUNT_CENTS);
         if (typeof input.currency !== 'string' || !CURRENCY.test(input.currency)) {
-          throw new HttpError(400, 'invalid_request', 'currency must be a three-letter code such as EUR');
+          throw invalid('currency must be a three-letter code such as EUR');
         }
         const payment: Payment = {
           paymentId: newId('pay'),
@@ -176,19 +177,14 @@ function paymentRoutes(): DomainRoute[] {
       template: '/payments/refund',
       handle({ body }) {
         const paymentId = requireText(requireObject(body), 'paymentId');
-        const payment = payments.get(paymentId);
-        if (!payment) throw notFound('payment', paymentId);
-        if (payment.status === 'refunded') {
-          throw conflict('already_refunded', `payment ${paymentId} is already refunded`);
-        }
-        payment.status = 'refunded';
+        setFinalStatus(find(payments, 'payment', paymentId), 'payment', paymentId, 'refunded');
         return ok({ paymentId, status: 'refunded' });
       },
     },
     {
       method: 'GET',
       template: '/payments/:id',
-      handle: (request) => ok(find(payments, 'payment', request)),
+      handle: ({ params }) => ok(find(payments, 'payment', params.id)),
     },
   ];
 }
@@ -212,11 +208,7 @@ function orderRoutes(): DomainRoute[] {
         const customerId = requireText(input, 'customerId');
         const items = input.items;
         if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ORDER_ITEMS) {
-          throw new HttpError(
-            400,
-            'invalid_request',
-            `items must be a list of 1 to ${MAX_ORDER_ITEMS} items`,
-          );
+          throw invalid(`items must be a list of 1 to ${MAX_ORDER_ITEMS} items`);
         }
         const order: Order = {
           orderId: newId('ord'),
@@ -238,19 +230,16 @@ function orderRoutes(): DomainRoute[] {
     {
       method: 'POST',
       template: '/orders/:id/cancel',
-      handle(request) {
-        const order = find(orders, 'order', request);
-        if (order.status === 'cancelled') {
-          throw conflict('already_cancelled', `order ${order.orderId} is already cancelled`);
-        }
-        order.status = 'cancelled';
+      handle({ params }) {
+        const order = find(orders, 'order', params.id);
+        setFinalStatus(order, 'order', order.orderId, 'cancelled');
         return ok({ orderId: order.orderId, status: 'cancelled' });
       },
     },
     {
       method: 'GET',
       template: '/orders/:id',
-      handle: (request) => ok(find(orders, 'order', request)),
+      handle: ({ params }) => ok(find(orders, 'order', params.id)),
     },
   ];
 }
@@ -309,12 +298,9 @@ function checkoutRoutes(): DomainRoute[] {
     {
       method: 'POST',
       template: '/checkout/ship/:id/cancel',
-      handle(request) {
-        const shipment = find(shipments, 'shipment', request);
-        if (shipment.status === 'cancelled') {
-          throw conflict('already_cancelled', `shipment ${shipment.shipmentId} is already cancelled`);
-        }
-        shipment.status = 'cancelled';
+      handle({ params }) {
+        const shipment = find(shipments, 'shipment', params.id);
+        setFinalStatus(shipment, 'shipment', shipment.shipmentId, 'cancelled');
         return ok({ shipmentId: shipment.shipmentId, orderId: shipment.orderId, status: 'cancelled' });
       },
     },
@@ -353,8 +339,7 @@ function userRoutes(): DomainRoute[] {
       handle({ body }) {
         const input = requireObject(body);
         const email = requireText(input, 'email', MAX_EMAIL_LENGTH);
-        if (!EMAIL.test(email))
-          throw new HttpError(400, 'invalid_request', 'email must be an e-mail address');
+        if (!EMAIL.test(email)) throw invalid('email must be an e-mail address');
         const user: User = {
           userId: newId('usr'),
           email,
@@ -368,22 +353,25 @@ function userRoutes(): DomainRoute[] {
     {
       method: 'GET',
       template: '/users/:id',
-      handle: (request) => ok(find(users, 'user', request)),
+      handle: ({ params }) => ok(find(users, 'user', params.id)),
     },
     {
       method: 'POST',
       template: '/users/:id/deactivate',
-      handle(request) {
-        const user = find(users, 'user', request);
-        if (user.status === 'deactivated') {
-          throw conflict('already_deactivated', `user ${user.userId} is already deactivated`);
-        }
-        user.status = 'deactivated';
+      handle({ params }) {
+        const user = find(users, 'user', params.id);
+        setFinalStatus(user, 'user', user.userId, 'deactivated');
         return ok({ userId: user.userId, status: 'deactivated' });
       },
     },
   ];
 }
+
+/** What a search matches against, lower-cased once rather than for every product on every request. */
+const SEARCHABLE = PRODUCTS.map((product) => ({
+  product,
+  text: `${product.sku} ${product.name}`.toLowerCase(),
+}));
 
 function searchRoutes(): DomainRoute[] {
   return [
@@ -393,17 +381,12 @@ function searchRoutes(): DomainRoute[] {
       handle({ query }) {
         const q = query.get('q')?.trim() ?? '';
         if (q === '' || q.length > MAX_QUERY_LENGTH) {
-          throw new HttpError(
-            400,
-            'invalid_request',
-            `q must be a search text of 1 to ${MAX_QUERY_LENGTH} characters`,
-          );
+          throw invalid(`q must be a search text of 1 to ${MAX_QUERY_LENGTH} characters`);
         }
         const terms = q.toLowerCase().split(/\s+/);
-        const results = PRODUCTS.filter((product) => {
-          const text = `${product.sku} ${product.name}`.toLowerCase();
-          return terms.every((term) => text.includes(term));
-        }).slice(0, MAX_SEARCH_RESULTS);
+        const results = SEARCHABLE.filter(({ text }) => terms.every((term) => text.includes(term)))
+          .slice(0, MAX_SEARCH_RESULTS)
+          .map(({ product }) => product);
         return ok({ query: q, results });
       },
     },

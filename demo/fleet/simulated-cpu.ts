@@ -1,5 +1,5 @@
 /** The request rate is measured over this many seconds, long enough to ride out a single quiet second. */
-export const CPU_RATE_WINDOW_SECONDS = 10;
+const CPU_RATE_WINDOW_SECONDS = 10;
 /** Time constant of the smoothing: a load change shows fully after a few scrapes, as a real CPU graph does. */
 const SMOOTHING_SECONDS = 3;
 /** What an idle process burns on timers and GC; with the noise it reads 0.02–0.04. */

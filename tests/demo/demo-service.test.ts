@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { SHUTDOWN_GRACE_MS } from '../../demo/fleet/demo-service';
 import { DURATION_BUCKETS } from '../../demo/fleet/service-metrics';
 import { postJson, sample, serviceFixture } from './fleet-helpers';
 
@@ -155,13 +156,16 @@ describe('demo service', () => {
 
     it('leaves every request unanswered during a hang, then answers again', async () => {
       const { url } = await start('users');
-      expect((await postJson(`${url}/admin/fault`, { kind: 'hang', duration: 1.5 })).status).toBe(202);
+      // Long enough that the three 300 ms probes all fall inside it on a slow, busy machine.
+      const injected = await postJson(`${url}/admin/fault`, { kind: 'hang', duration: 3 });
+      expect(injected.status).toBe(202);
+      const { until } = (await injected.json()).fault;
       await expect(fetch(`${url}/health`, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
       await expect(fetch(`${url}/users/u-1`, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
       await expect(
         fetch(`${url}/admin/fault`, { method: 'DELETE', signal: AbortSignal.timeout(300) }),
       ).rejects.toThrow();
-      await delay(1500);
+      await delay(Math.max(0, Date.parse(until) - Date.now()) + 50);
       expect((await fetch(`${url}/health`)).status).toBe(200);
     });
 
@@ -173,7 +177,10 @@ describe('demo service', () => {
         () => 'dropped',
       );
       await delay(100);
+      const closing = performance.now();
       await service.close();
+      // Without dropping the hung request, close() would wait out the whole grace period.
+      expect(performance.now() - closing).toBeLessThan(SHUTDOWN_GRACE_MS);
       expect(await pending).toBe('dropped');
     });
 

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { startLoadGenerator, type LoadGenerator } from '../../demo/fleet/load-generator';
 import { loadMultiplier } from '../../demo/fleet/load-pattern';
+import { SERVICE_NAMES } from '../../demo/fleet/service-names';
 import { closedPort, postJson, sample, serviceFixture } from './fleet-helpers';
 
 /** The base rate that makes the daily pattern's rate right now come out at `rps`. */
@@ -52,25 +53,16 @@ describe('load generator', () => {
   });
 
   it('spreads the shop mix over all eight services, creating records before it reads them', async () => {
-    const names = [
-      'payments',
-      'orders',
-      'inventory',
-      'checkout',
-      'notifications',
-      'users',
-      'search',
-      'gateway',
-    ];
     const targets: Record<string, string> = {};
     const urls: Record<string, string> = {};
-    for (const name of names) targets[name] = urls[name] = (await start(name, { capacityRps: 1000 })).url;
+    for (const name of SERVICE_NAMES)
+      targets[name] = urls[name] = (await start(name, { capacityRps: 1000 })).url;
     generator = startLoadGenerator({ targets, ratePerSecond: baseRateFor(150), bursts: false, seed: 5 });
     await delay(2500);
     await generator.stop();
     const stats = generator.stats();
     expect(stats.failed).toBe(0);
-    for (const name of names) {
+    for (const name of SERVICE_NAMES) {
       expect(stats.byService[name]!.sent).toBeGreaterThan(0);
       // Every body the generator makes up passes the service's validation.
       const text = await (await fetch(`${urls[name]}/metrics`)).text();

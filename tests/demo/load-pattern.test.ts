@@ -2,6 +2,7 @@ import {
   burstFactorAt,
   burstSchedule,
   dailyRate,
+  DEFAULT_BURST_FACTOR,
   DEFAULT_BURST_MAX_SECONDS,
   DEFAULT_BURST_MIN_SECONDS,
   DEFAULT_BURST_PROBABILITY,
@@ -55,7 +56,7 @@ describe('load pattern', () => {
     for (const burst of bursts) {
       expect(burst.duration).toBeGreaterThanOrEqual(DEFAULT_BURST_MIN_SECONDS);
       expect(burst.duration).toBeLessThanOrEqual(DEFAULT_BURST_MAX_SECONDS);
-      expect(burst.factor).toBe(3);
+      expect(burst.factor).toBe(DEFAULT_BURST_FACTOR);
       expect(burst.start).toBeGreaterThanOrEqual(0);
       expect(burst.start).toBeLessThan(WEEK);
     }
@@ -73,9 +74,9 @@ describe('load pattern', () => {
     expect(burst).toBeDefined();
     const inside = burst!.start + burst!.duration / 2;
     const after = burst!.start + burst!.duration + 1;
-    expect(burstFactorAt(inside, options.bursts)).toBe(3);
+    expect(burstFactorAt(inside, options.bursts)).toBe(DEFAULT_BURST_FACTOR);
     expect(loadMultiplier(inside, options)).toBeCloseTo(
-      3 * loadMultiplier(inside, { dayLengthSeconds: 600 }),
+      DEFAULT_BURST_FACTOR * loadMultiplier(inside, { dayLengthSeconds: 600 }),
       10,
     );
     expect(burstFactorAt(after, options.bursts)).toBe(1);
@@ -87,7 +88,7 @@ describe('load pattern', () => {
     const bursts = burstSchedule(0, SECONDS_PER_DAY, options);
     const inBurst = (t: number) => bursts.some((b) => t >= b.start && t < b.start + b.duration);
     for (let t = 0; t < SECONDS_PER_DAY; t += 7) {
-      expect(burstFactorAt(t, options)).toBe(inBurst(t) ? 3 : 1);
+      expect(burstFactorAt(t, options)).toBe(inBurst(t) ? DEFAULT_BURST_FACTOR : 1);
     }
   });
 });
