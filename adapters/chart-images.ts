@@ -16,10 +16,14 @@ export function chartSvgDataUri(chart: ChartBlock): string {
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }
 
+/** The chart as a PNG: what opsbot serves at a URL for surfaces that fetch images themselves (Slack). */
+export function chartPng(chart: ChartBlock): Buffer {
+  return sparklinePng(values(chart), { width: CHART_WIDTH, height: CHART_HEIGHT });
+}
+
 /** The chart as a PNG data URI, for surfaces that show raster images inline (Teams cards). */
 export function chartPngDataUri(chart: ChartBlock): string {
-  const png = sparklinePng(values(chart), { width: CHART_WIDTH, height: CHART_HEIGHT });
-  return `data:image/png;base64,${png.toString('base64')}`;
+  return `data:image/png;base64,${chartPng(chart).toString('base64')}`;
 }
 
 /** "▁▂▅▇▆ now 42 ms (min 30 ms, max 120 ms)": for terminals and any surface without images. */

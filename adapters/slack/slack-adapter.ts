@@ -1,11 +1,13 @@
 import { App, type RespondFn, SocketModeReceiver, type webApi } from '@slack/bolt';
+import { Router } from 'express';
 import type { SlackConfig } from '../../bot/config/schema';
 import type { Logger } from '../../bot/core/logger';
 import type { Principal, Reply, TurnAction } from '../../bot/core/message';
 import type { NotificationSender } from '../../bot/notify/notifier';
 import type { Runtime } from '../../bot/runtime';
 import type { ChannelAdapter } from '../../bot/server/channel-adapter';
-import { markClicked, renderForSlack, type SlackMessage } from './block-kit';
+import { ChartImageStore } from '../charts/chart-image-store';
+import { markClicked, renderForSlack, type SlackMessage, type SlackRenderOptions } from './block-kit';
 import { createKeepAliveFetch } from '../http/keep-alive-fetch';
 import { boltLogger } from './bolt-logger';
 import {
@@ -69,8 +71,17 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
     });
   }
 
-  function render(reply: Reply, conversation: SlackConversation): SlackMessage {
-    return renderForSlack(reply, { actionsBlockId: actionsBlockId(conversation) });
+  // Slack fetches an image block's picture itself, so charts are pictures only where Slack can reach opsbot.
+  const { publicUrl } = runtime.config.server;
+  const charts = publicUrl ? new ChartImageStore() : undefined;
+  const chartImageUrl: SlackRenderOptions['chartImageUrl'] =
+    charts && publicUrl ? (chart) => charts.urlFor(publicUrl, chart) : undefined;
+
+  function render(reply: Reply, conversation?: SlackConversation): SlackMessage {
+    return renderForSlack(reply, {
+      ...(conversation ? { actionsBlockId: actionsBlockId(conversation) } : {}),
+      chartImageUrl,
+    });
   }
 
   /** Posts into a channel or DM, in a thread when given one; resolves with the new message's ts. */
@@ -205,23 +216,26 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
       const messageId = await post(
         app.client,
         { channel: target.conversation, threadTs: target.threadTs },
-        renderForSlack(reply),
+        render(reply),
       );
       return { channel: 'slack', conversation: target.conversation, messageId };
     },
   };
 
+  const routers = [httpReceiver?.router, charts?.router()].filter((r) => r !== undefined);
   return {
-    router: httpReceiver?.router,
+    router: routers.length > 0 ? Router().use(...routers) : undefined,
     sender,
     component: {
       name: 'slack',
       requiredForReadiness: false,
       check: async () => ({
         state: 'ok',
-        detail: httpReceiver
-          ? `receiving at ${SLACK_EVENTS_PATH} (signed requests only), slash command ${slack.slashCommand}`
-          : `Socket Mode, slash command ${slack.slashCommand}`,
+        detail: `${
+          httpReceiver ? `receiving at ${SLACK_EVENTS_PATH} (signed requests only)` : 'Socket Mode'
+        }, slash command ${slack.slashCommand}, charts ${
+          publicUrl ? `as images from ${publicUrl}/charts/` : 'as text (set server.publicUrl for images)'
+        }`,
       }),
     },
     async start() {

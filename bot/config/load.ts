@@ -18,6 +18,7 @@ const PACKAGED_CONFIG = path.join(packageRoot(), DEFAULT_CONFIG_FILE);
 const ENV_OVERRIDES: Record<string, string[]> = {
   OPSBOT_HOST: ['server', 'host'],
   OPSBOT_PORT: ['server', 'port'],
+  OPSBOT_PUBLIC_URL: ['server', 'publicUrl'],
   OPSBOT_LOG_LEVEL: ['log', 'level'],
   OPSBOT_SESSION_TTL: ['sessions', 'ttlSeconds'],
   OPSBOT_TOKEN_SECRET: ['auth', 'tokenSecret'],

@@ -164,6 +164,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.int().min(0).max(65535).default(3000),
+      /**
+       * The address where chat platforms reach this server (behind a proxy or tunnel), e.g.
+       * https://opsbot.example.com. Slack shows charts as images only when it is set: it fetches them here.
+       */
+      publicUrl: httpUrl
+        .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment')
+        .transform((u) => u.replace(/\/+$/, ''))
+        .optional(),
     })
     .prefault({}),
   log: z

@@ -129,6 +129,20 @@ describe('configuration', () => {
     expect(problems(adjust)).toMatch(message);
   });
 
+  it('takes the public URL charts are served from, without a trailing slash, and refuses one with a query', () => {
+    const { config } = loadConfig({
+      OPSBOT_CONFIG: 'opsbot.config.yaml',
+      OPSBOT_PUBLIC_URL: 'https://ops.example.com/bot/',
+    });
+    expect(config.server.publicUrl).toBe('https://ops.example.com/bot');
+    expect(problems(() => {}, { OPSBOT_PUBLIC_URL: 'https://ops.example.com/?x=1' })).toMatch(
+      /server\.publicUrl: must not have a query or fragment/,
+    );
+    expect(problems(() => {}, { OPSBOT_PUBLIC_URL: 'ftp://ops.example.com' })).toMatch(
+      /server\.publicUrl: must be an http\(s\) URL/,
+    );
+  });
+
   it('refuses a bad value that came from the environment', () => {
     expect(problems(() => {}, { OPSBOT_PORT: 'eighty' })).toMatch(
       /server\.port: Invalid input: expected number, received string/,
