@@ -80,7 +80,8 @@ const MISSING: MissingCapability[] = [
       { entity: 'duration', required: true, prompt: 'For how long?' },
     ],
     mutating: true,
-    describe: (s) => `silence ${s.alertname} for ${formatSeconds(s.duration)}`,
+    describe: (s) =>
+      `silence ${s.alertname ?? 'an alert'}${s.duration === undefined ? '' : ` for ${formatSeconds(s.duration)}`}`,
   },
   {
     intent: 'data_quality',
@@ -100,7 +101,8 @@ const MISSING: MissingCapability[] = [
       { entity: 'duration', required: true, prompt: 'How long is the window?' },
     ],
     mutating: true,
-    describe: (s) => `schedule a ${formatSeconds(s.duration)} maintenance window for ${s.service}`,
+    describe: (s) =>
+      `schedule a ${s.duration === undefined ? '' : `${formatSeconds(s.duration)} `}maintenance window for ${s.service ?? 'a service'}`,
   },
   {
     intent: 'predict_failures',

@@ -13,7 +13,8 @@ export function createRestartServiceSkill(deps: ServiceChangeDeps & { platforms:
     slots: [serviceSlot('Which service should I restart?'), environmentSlot(deps.platforms)],
     mutating: true,
     installed: true,
-    describe: (s) => `restart ${s.service} in ${s.environment}`,
+    describe: (s) =>
+      `restart ${s.service ?? 'a service'}${s.environment === undefined ? '' : ` in ${s.environment}`}`,
     handle: (ctx) =>
       carryOut(deps, ctx, {
         action: 'service.restart',

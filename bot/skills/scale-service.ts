@@ -15,7 +15,11 @@ export function createScaleServiceSkill(deps: ServiceChangeDeps & { platforms: P
     mutating: true,
     installed: true,
     describe: (s) =>
-      `scale ${s.service} in ${s.environment} to ${s.replicas} replica${s.replicas === 1 ? '' : 's'}`,
+      [
+        `scale ${s.service ?? 'a service'}`,
+        s.environment === undefined ? '' : ` in ${s.environment}`,
+        s.replicas === undefined ? '' : ` to ${s.replicas} replica${s.replicas === 1 ? '' : 's'}`,
+      ].join(''),
     handle(ctx) {
       const replicas = Number(ctx.slots.replicas);
       const service = String(ctx.slots.service);

@@ -44,7 +44,10 @@ export interface Skill {
   mutating: boolean;
   /** False when the engine behind this skill is not part of this build; help lists it apart. */
   installed: boolean;
-  /** The confirmation question's description of what will happen: "restart payments in production". */
+  /**
+   * The confirmation question's description of what will happen: "restart payments in production". Also used
+   * while slots are still missing ("I dropped the request to restart payments"), so it leaves those out.
+   */
   describe?(slots: Slots): string;
   handle(ctx: SkillContext): Promise<Reply>;
 }

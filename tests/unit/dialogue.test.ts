@@ -96,6 +96,14 @@ describe('dialogue', () => {
     expect(await say('yes')).toBe('There is nothing waiting for your confirmation.');
   });
 
+  it('names only what it knew when it drops a request still missing an answer', async () => {
+    const say = conversation(testRuntime(config).assistant);
+    expect(await say('scale payments')).toBe('To how many replicas?');
+    expect(await say('hello')).toMatch(/^\(I dropped the request to scale payments\.\)\nHi Olivia!/);
+    expect(await say('restart payments in staging')).toMatch(/^payments does not run in staging/);
+    expect(await say('hello')).toMatch(/^\(I dropped the request to restart payments\.\)\nHi Olivia!/);
+  });
+
   it('lets only the requester confirm in a shared conversation', async () => {
     const { assistant } = testRuntime(config);
     const olivia = conversation(assistant, operator, 'shared', 'terminal');
