@@ -47,10 +47,11 @@ import { buildMetricsSource } from './metrics/build-metrics-source';
 import type { MetricsSource } from './metrics/metrics-source';
 import { LogAuditTrail } from './core/audit-trail';
 import { createTroubleshootSkill } from './skills/troubleshoot';
+import { buildEventBus, type BuiltEventBus } from '../engines/eventbus/build-event-bus';
+import { createQueryEventsSkill } from './skills/query-events';
 
 /** Engines that later issues add; until then they report themselves as missing rather than pretend. */
 const ENGINES_NOT_IN_THIS_BUILD = [
-  'event bus',
   'orchestrator',
   'predictive scaler',
   'quality engine',
@@ -72,6 +73,11 @@ export interface Runtime {
   /** The platform driver of each environment (and the demo fleet when it is on). */
   platforms: Platforms;
   metrics: MetricsSource;
+  /**
+   * The event bus, in the process that runs the background work (serve, demo). Other processes (a terminal
+   * chat, CLI commands) reach it through the server's REST API: the embedded log has one owner.
+   */
+  eventBus?: BuiltEventBus;
   /** Starts what runs in the background: local services (the demo fleet) and the metrics scraper. */
   start(): Promise<void>;
   /**
@@ -94,7 +100,10 @@ export function createRuntime(
   deps: {
     logger: Logger;
     metrics?: TurnMetrics;
-    /** True in the process that runs local services (serve, demo); a terminal chat only talks about them. */
+    /**
+     * True in the process that runs the background work: local services (serve, demo) and the event bus; a
+     * terminal chat only talks about them.
+     */
     runsPlatforms?: boolean;
   },
 ): Runtime {
@@ -129,6 +138,28 @@ export function createRuntime(
   const { platforms } = built;
   const metricsSource = buildMetricsSource(config, catalog, built);
   const audit = new LogAuditTrail(deps.logger);
+  const recordsNamed = <T>(name: string): RecordStore<T> => {
+    // One store per name: two file stores on one file would each overwrite the other's records.
+    let store = recordStores.get(name);
+    if (!store) {
+      store = redis ? new RedisRecordStore<T>(redis, name) : new FileRecordStore<T>(stateDir, name);
+      recordStores.set(name, store);
+    }
+    return store as RecordStore<T>;
+  };
+  const eventBus = deps.runsPlatforms
+    ? buildEventBus(config, {
+        configDir,
+        stateDir,
+        dedup,
+        records: recordsNamed,
+        catalog: (name) => {
+          const service = catalog.get(name);
+          return service ? { ...service } : undefined;
+        },
+        logger: deps.logger,
+      })
+    : undefined;
 
   const components: Component[] = [
     {
@@ -194,6 +225,7 @@ export function createRuntime(
       requiredForReadiness: false,
       check: async () => ({ state: 'ok', detail: metricsSource.source.description }),
     },
+    ...(eventBus ? [eventBus.component] : []),
     ...ENGINES_NOT_IN_THIS_BUILD.map((name): Component => ({
       name,
       requiredForReadiness: false,
@@ -239,6 +271,7 @@ export function createRuntime(
       : undefined,
   });
   skills.register(createTroubleshootSkill({ knowledge, composer }));
+  skills.register(createQueryEventsSkill({ bus: eventBus?.bus, audit }));
   for (const skill of notInstalledSkills()) skills.register(skill);
 
   const dialogue = new DialogueManager({ nlu, skills, policy, catalog, logger: deps.logger });
@@ -257,20 +290,14 @@ export function createRuntime(
     knowledge,
     platforms,
     metrics: metricsSource.source,
+    eventBus,
     async start() {
       await built.start();
       metricsSource.start();
+      await eventBus?.start();
     },
     dedup,
-    records: <T>(name: string): RecordStore<T> => {
-      // One store per name: two file stores on one file would each overwrite the other's records.
-      let store = recordStores.get(name);
-      if (!store) {
-        store = redis ? new RedisRecordStore<T>(redis, name) : new FileRecordStore<T>(stateDir, name);
-        recordStores.set(name, store);
-      }
-      return store as RecordStore<T>;
-    },
+    records: recordsNamed,
     notifier: new Notifier(config.notifications.targets),
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     async close() {
@@ -281,6 +308,7 @@ export function createRuntime(
         predictors?.close(),
         metricsSource.source.close?.(),
         built.close(),
+        eventBus?.close(),
       ]);
       // Last: the stores above may still be using the connection.
       if (redis) await closeRedisClient(redis);

@@ -12,5 +12,9 @@ export class RedisDedupStore implements DedupStore {
     return (await this.redis.set(this.keyPrefix + key, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
+  async has(key: string): Promise<boolean> {
+    return (await this.redis.exists(this.keyPrefix + key)) === 1;
+  }
+
   async close(): Promise<void> {}
 }

@@ -14,6 +14,7 @@ import { configDirOf, createEmbeddingProvider, createRuntime } from '../runtime'
 import { ServerMetrics } from '../server/metrics';
 import { startServer, type RunningServer } from '../server/server';
 import { signToken } from '../server/signed-token';
+import { registerEventsCommands } from './events-commands';
 import { fail, UsageError } from './exit';
 import { registerKnowledgeCommands } from './knowledge-commands';
 import { registerPlatformCommands } from './platform-commands';
@@ -190,6 +191,7 @@ program
 
 registerKnowledgeCommands(program);
 registerPlatformCommands(program);
+registerEventsCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -23,6 +23,8 @@ const ENV_OVERRIDES: Record<string, string[]> = {
   OPSBOT_SESSION_TTL: ['sessions', 'ttlSeconds'],
   OPSBOT_TOKEN_SECRET: ['auth', 'tokenSecret'],
   REDIS_URL: ['sessions', 'redisUrl'],
+  OPSBOT_BUS_TRANSPORT: ['eventbus', 'transport'],
+  KAFKA_BROKERS: ['eventbus', 'kafka', 'brokers'],
   OPSBOT_INDEX_DIR: ['knowledge', 'indexDir'],
   OPSBOT_LLM_BASE_URL: ['knowledge', 'llm', 'baseUrl'],
   OPSBOT_LLM_MODEL: ['knowledge', 'llm', 'model'],
@@ -113,6 +115,16 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
     setPath(raw, target, STRING_OVERRIDES.has(name) ? value : parseScalar(value));
     // A Redis URL in the environment is the switch to the Redis session store, as the README promises.
     if (name === 'REDIS_URL') setPath(raw, ['sessions', 'store'], 'redis');
+    // Kafka's own convention: a comma-separated broker list. It names brokers; OPSBOT_BUS_TRANSPORT picks Kafka.
+    if (name === 'KAFKA_BROKERS')
+      setPath(
+        raw,
+        ['eventbus', 'kafka', 'brokers'],
+        value
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      );
     // Likewise a Prometheus URL switches the metrics source to it.
     if (name === 'PROMETHEUS_URL') setPath(raw, ['metrics', 'source'], 'prometheus');
   }
@@ -210,6 +222,10 @@ function platformIssues(config: OpsbotConfig): string[] {
       if (!(name in config.services))
         issues.push(`platform.environments.${env}.services.${name}: not a catalog service`);
     }
+  }
+  const { eventbus } = config;
+  if (eventbus.transport === 'redis' && !eventbus.redis.url && !config.sessions.redisUrl) {
+    issues.push('eventbus.redis.url: the redis transport needs a Redis URL (set it, or REDIS_URL)');
   }
   const { demo } = config;
   if (demo.enabled) {

@@ -307,6 +307,78 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  eventbus: z
+    .strictObject({
+      /** "memory": in-process with a log under stateDir (embedded default); "redis": Streams; "kafka": kafkajs. */
+      transport: z.enum(['memory', 'redis', 'kafka']).default('memory'),
+      /** The topic every published event goes to; routing rules copy events to other topics. */
+      topic: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,200}$/)
+        .default('opsbot.events'),
+      partitions: z.int().min(1).max(1024).default(8),
+      /** Events with the same value stay in order: correlationid, subject, source, type or data.<field>. */
+      partitionKey: z
+        .string()
+        .regex(
+          /^(?:correlationid|subject|source|type|data\.[A-Za-z0-9_.-]+)$/,
+          'correlationid, subject, source, type or data.<field>',
+        )
+        .default('correlationid'),
+      retry: z
+        .strictObject({
+          maxAttempts: z.int().min(1).max(100).default(5),
+          initialDelayMs: z.int().min(1).max(60_000).default(100),
+          maxDelayMs: z.int().min(1).max(3_600_000).default(10_000),
+        })
+        .prefault({}),
+      dedupTtlSeconds: z
+        .int()
+        .min(60)
+        .max(30 * 86400)
+        .default(86400),
+      memory: z
+        .strictObject({
+          /** "interval" syncs the log to disk every 100 ms; "always" before each publish returns (power-loss safe). */
+          fsync: z.enum(['always', 'interval', 'never']).default('interval'),
+          maxLogMegabytes: z.int().min(1).max(1_000_000).default(256),
+        })
+        .prefault({}),
+      redis: z
+        .strictObject({
+          /** Defaults to sessions.redisUrl (REDIS_URL). */
+          url: z
+            .string()
+            .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+            .optional(),
+          keyPrefix: z.string().default('opsbot:bus:'),
+          maxLen: z.int().min(1000).default(1_000_000),
+        })
+        .prefault({}),
+      kafka: z
+        .strictObject({
+          brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).default([]),
+          clientId: z.string().default('opsbot'),
+        })
+        .prefault({}),
+      /** Folder of event schemas (JSON or YAML files of {type, version, schema}), relative to the config file. */
+      schemasDir: z.string().min(1).optional(),
+      /** Refuse (dead-letter) events whose type has no registered schema. */
+      requireSchemas: z.boolean().default(false),
+      /** Routing rules; more can be added through POST /api/v1/routing/rules. Checked when the bus starts. */
+      rules: z.array(z.unknown()).default([]),
+      /** Recent events kept for queries ("find events for order 1234"). */
+      storeCapacity: z.int().min(100).max(10_000_000).default(100_000),
+    })
+    .prefault({})
+    .superRefine((bus, ctx) => {
+      if (bus.transport === 'kafka' && bus.kafka.brokers.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kafka', 'brokers'],
+          message: 'the kafka transport needs brokers (set KAFKA_BROKERS)',
+        });
+    }),
   metrics: z
     .strictObject({
       /** "scrape": opsbot scrapes the services' /metrics itself (embedded default); "prometheus": its HTTP API. */

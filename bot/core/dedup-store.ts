@@ -7,6 +7,11 @@ import type { Logger } from './logger';
 export interface DedupStore {
   /** True the first time `key` is claimed within `ttlSeconds`; false for every repeat until it expires. */
   claim(key: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * True while `key` is claimed, without claiming it: for work that must be marked done only once it is done
+   * (an event handler that crashed half-way must run again), checked before and claimed after.
+   */
+  has(key: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -36,6 +41,11 @@ export class MemoryDedupStore implements DedupStore {
     return true;
   }
 
+  async has(key: string): Promise<boolean> {
+    const expiresAt = this.expiries.get(key);
+    return expiresAt !== undefined && expiresAt > this.now();
+  }
+
   async close(): Promise<void> {
     this.expiries.clear();
   }
@@ -57,6 +67,10 @@ export function failOpen(store: DedupStore, logger: Logger): DedupStore {
         );
         return true;
       }
+    },
+    async has(key) {
+      // Unknown counts as not yet handled: handling twice beats not handling.
+      return store.has(key).catch(() => false);
     },
     close: () => store.close(),
   };

@@ -1,6 +1,7 @@
 /** Coded errors: adapters map a code to their surface (HTTP status, CLI exit code, a chat reply). */
 export enum ErrorCode {
   ConfigInvalid = 'config_invalid',
+  RuleInvalid = 'rule_invalid',
   InvalidRequest = 'invalid_request',
   InvalidJson = 'invalid_json',
   PayloadTooLarge = 'payload_too_large',
@@ -19,6 +20,9 @@ export enum ErrorCode {
   ChannelDeliveryFailed = 'channel_delivery_failed',
   DriverFailed = 'driver_failed',
   DriverTimeout = 'driver_timeout',
+  SchemaInvalid = 'schema_invalid',
+  SchemaIncompatible = 'schema_incompatible',
+  RuleExists = 'rule_exists',
   Internal = 'internal_error',
 }
 

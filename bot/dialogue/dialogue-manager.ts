@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServiceCatalog } from '../config/catalog';
 import { textReply, type Block, type InboundTurn, type Reply } from '../core/message';
 import type { Entity, EntityType, Intent, NluEngine, NluResult } from '../nlu/intents';
-import type { Policy } from '../policy/policy';
+import type { Permission, Policy } from '../policy/policy';
 import type { Skill, SkillRegistry } from '../skills/skill';
 import type { PendingAction, PendingClarification, SessionState, Slots } from './session';
 
@@ -189,10 +189,10 @@ export class DialogueManager {
     const skill = this.deps.skills.get(pending.intent);
     if (!skill) return undefined;
     const { nlu } = ctx;
-    const what = describe(skill, pending.slots);
+    const what = describe(skill, pending.slots, pending.variant);
 
     if (pending.awaiting.kind === 'confirmation') {
-      if (nlu.intent === 'confirm') return this.execute(ctx, skill, pending.slots);
+      if (nlu.intent === 'confirm') return this.execute(ctx, skill, pending.slots, pending.variant);
       if (nlu.intent === 'deny')
         return ctx.done('cancelled', textReply(`Cancelled: ${what}. Nothing was changed.`));
       ctx.note(`(I dropped the unconfirmed request to ${what}.)`);
@@ -208,7 +208,7 @@ export class DialogueManager {
         : (findEntity(nlu.entities, slotName) ?? this.deps.nlu.extractSlot(slotName, nlu.text));
     if (answer) {
       pending.slots[slotName] = answer.value;
-      return this.advance(ctx, skill, pending.slots);
+      return this.advance(ctx, skill, pending.slots, pending.variant);
     }
     if (
       nlu.intent !== 'out_of_scope' &&
@@ -250,20 +250,26 @@ export class DialogueManager {
     ) {
       slots.service = ctx.state.lastService;
     }
-    return this.advance(ctx, skill, slots);
+    return this.advance(ctx, skill, slots, skill.variantOf?.(ctx.nlu.text));
   }
 
   /** Authorise, fill what is missing, confirm what mutates, then run. */
-  private async advance(ctx: TurnContext, skill: Skill, slots: Slots): Promise<TurnOutcome> {
+  private async advance(
+    ctx: TurnContext,
+    skill: Skill,
+    slots: Slots,
+    variant: string | undefined,
+  ): Promise<TurnOutcome> {
     const { user } = ctx.turn;
-    const decision = this.deps.policy.decide(user, skill.permission);
+    const permission = permissionFor(skill, variant);
+    const decision = this.deps.policy.decide(user, permission);
     if (!decision.allowed) {
       this.deps.logger.warn(
         {
           event: 'policy.denied',
           user: user.id,
           intent: skill.intent,
-          permission: skill.permission,
+          permission,
           roles: decision.roles,
         },
         'request refused by policy',
@@ -288,25 +294,33 @@ export class DialogueManager {
         intent: skill.intent,
         slots,
         awaiting: { kind: 'slot', slot: spec.entity, attempts: 0 },
+        ...(variant === undefined ? {} : { variant }),
         requestedBy: user.id,
         expiresAt: this.now() + SLOT_QUESTION_TTL_MS,
       };
       return ctx.done('asked_slot', textReply(problem ? `${problem} ${spec.prompt}` : spec.prompt));
     }
 
-    if (skill.mutating) return this.askConfirmation(ctx, skill, slots);
-    return this.execute(ctx, skill, slots);
+    const mutating = skill.mutating || (variant !== undefined && variant in (skill.mutatingVariants ?? {}));
+    if (mutating) return this.askConfirmation(ctx, skill, slots, variant);
+    return this.execute(ctx, skill, slots, variant);
   }
 
-  private askConfirmation(ctx: TurnContext, skill: Skill, slots: Slots): TurnOutcome {
+  private askConfirmation(
+    ctx: TurnContext,
+    skill: Skill,
+    slots: Slots,
+    variant: string | undefined,
+  ): TurnOutcome {
     ctx.state.pending = {
       intent: skill.intent,
       slots,
       awaiting: { kind: 'confirmation' },
+      ...(variant === undefined ? {} : { variant }),
       requestedBy: ctx.turn.user.id,
       expiresAt: this.now() + CONFIRMATION_TTL_MS,
     };
-    const what = describe(skill, slots);
+    const what = describe(skill, slots, variant);
     const question = `Please confirm: ${what}.`;
     const caveat = skill.installed
       ? ''
@@ -327,13 +341,19 @@ export class DialogueManager {
     return ctx.done('asked_confirmation', { text: `${question}${caveat} Reply yes or no.`, blocks });
   }
 
-  private async execute(ctx: TurnContext, skill: Skill, slots: Slots): Promise<TurnOutcome> {
+  private async execute(
+    ctx: TurnContext,
+    skill: Skill,
+    slots: Slots,
+    variant: string | undefined,
+  ): Promise<TurnOutcome> {
     const { user } = ctx.turn;
     // Roles can change between the question and the "yes": authorise again at the moment of acting.
-    const decision = this.deps.policy.decide(user, skill.permission);
+    const permission = permissionFor(skill, variant);
+    const decision = this.deps.policy.decide(user, permission);
     if (!decision.allowed) {
       this.deps.logger.warn(
-        { event: 'policy.denied', user: user.id, intent: skill.intent, permission: skill.permission },
+        { event: 'policy.denied', user: user.id, intent: skill.intent, permission },
         'request refused by policy',
       );
       return ctx.done('refused', textReply(`Sorry, I can't do that for you: ${decision.reason}.`));
@@ -348,6 +368,7 @@ export class DialogueManager {
       can: (permission) => this.deps.policy.allows(user, permission),
       skills: this.deps.skills.all(),
       correlationId: ctx.correlationId,
+      ...(variant === undefined ? {} : { variant }),
     });
     if (typeof slots.service === 'string') ctx.state.lastService = slots.service;
     if (typeof slots.environment === 'string')
@@ -395,6 +416,11 @@ function findEntity(entities: Entity[], type: EntityType): Entity | undefined {
   return entities.find((e) => e.type === type);
 }
 
-function describe(skill: Skill, slots: Slots): string {
-  return skill.describe ? skill.describe(slots) : skill.summary.toLowerCase();
+function describe(skill: Skill, slots: Slots, variant?: string): string {
+  return skill.describe ? skill.describe(slots, variant) : skill.summary.toLowerCase();
+}
+
+/** A mutating variant needs its own permission; otherwise the skill's. */
+function permissionFor(skill: Skill, variant: string | undefined): Permission | null {
+  return (variant === undefined ? undefined : skill.mutatingVariants?.[variant]) ?? skill.permission;
 }

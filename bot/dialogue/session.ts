@@ -9,6 +9,8 @@ export interface PendingAction {
   intent: Intent;
   slots: Slots;
   awaiting: { kind: 'slot'; slot: EntityType; attempts: number } | { kind: 'confirmation' };
+  /** Which of the skill's requests this is, for skills that read one intent two ways (see Skill.variantOf). */
+  variant?: string;
   /** Only the person who asked may answer or confirm. */
   requestedBy: string;
   /** Epoch milliseconds after which the pending request is void. */

@@ -13,6 +13,7 @@ import { parseChatRequest } from './chat-request';
 import { errorHandler, sendError } from './http-errors';
 import { readJsonBody } from './json-body';
 import { NOTIFY_PERMISSION, parseNotifyRequest } from './notify-request';
+import { eventsApi } from './events-api';
 import type { ServerMetrics } from './metrics';
 
 /** The request body limit the API promises: larger bodies get 413 before any of them is parsed. */
@@ -85,6 +86,17 @@ export function createApp({
   });
 
   for (const channel of channels) if (channel.router) app.use(channel.router);
+  if (runtime.eventBus) {
+    app.use(
+      eventsApi({
+        bus: runtime.eventBus.bus,
+        rules: runtime.eventBus.rules,
+        authenticator,
+        policy: runtime.policy,
+        logger,
+      }),
+    );
+  }
 
   app.post('/api/chat', async (req, res) => {
     const credential = bearerCredential(req.get('authorization'));

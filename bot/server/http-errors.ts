@@ -16,6 +16,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.TextTooLong]: 422,
   [ErrorCode.SessionStoreUnavailable]: 503,
+  [ErrorCode.RuleInvalid]: 400,
+  [ErrorCode.RuleExists]: 409,
+  [ErrorCode.SchemaInvalid]: 400,
+  [ErrorCode.SchemaIncompatible]: 409,
 };
 
 export function sendError(res: Response, status: number, code: ErrorCode | string, message: string): void {

@@ -56,13 +56,6 @@ const MISSING: MissingCapability[] = [
     describe: () => 'start a saga',
   },
   {
-    intent: 'query_events',
-    permission: 'events.read',
-    summary: 'Find events and inspect dead letters',
-    examples: ['show the last 10 order.created events'],
-    capability: 'The event bus',
-  },
-  {
     intent: 'alert_status',
     permission: 'alerts.read',
     summary: 'List firing alerts',

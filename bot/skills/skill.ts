@@ -29,6 +29,8 @@ export interface SkillContext {
   skills: readonly Skill[];
   /** The turn's correlation id: log lines and audit records of this turn carry it. */
   correlationId: string;
+  /** The request's variant, when the skill has them (Skill.variantOf). */
+  variant?: string;
 }
 
 /** One handler per intent. Its metadata (grammar, permission, slots) stays apart from `handle`, StackStorm-style. */
@@ -48,7 +50,14 @@ export interface Skill {
    * The confirmation question's description of what will happen: "restart payments in production". Also used
    * while slots are still missing ("I dropped the request to restart payments"), so it leaves those out.
    */
-  describe?(slots: Slots): string;
+  describe?(slots: Slots, variant?: string): string;
+  /**
+   * For an intent that reads or acts depending on the words ("show the dead letters" / "replay the dead
+   * letters"): the variant the text asks for, decided once when the request is made.
+   */
+  variantOf?(text: string): string | undefined;
+  /** Variants that change something, with the permission each needs: they are confirmed like mutating skills. */
+  mutatingVariants?: Readonly<Record<string, Permission>>;
   handle(ctx: SkillContext): Promise<Reply>;
 }
 

@@ -187,7 +187,18 @@ describe('HTTP API', () => {
       expect.objectContaining({ name: 'session store', state: 'ok' }),
     );
     expect(readiness.components).toContainEqual(
-      expect.objectContaining({ name: 'event bus', state: 'unknown', detail: 'not installed in this build' }),
+      expect.objectContaining({
+        name: 'event bus',
+        state: 'ok',
+        detail: expect.stringMatching(/^memory, topic opsbot\.events, /),
+      }),
+    );
+    expect(readiness.components).toContainEqual(
+      expect.objectContaining({
+        name: 'orchestrator',
+        state: 'unknown',
+        detail: 'not installed in this build',
+      }),
     );
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(

@@ -143,6 +143,30 @@ describe('configuration', () => {
     );
   });
 
+  it('configures the event bus, with its switches in the environment', () => {
+    const shipped = loadConfig({ OPSBOT_CONFIG: 'opsbot.config.yaml' }).config.eventbus;
+    expect(shipped).toMatchObject({
+      transport: 'memory',
+      topic: 'opsbot.events',
+      partitionKey: 'correlationid',
+    });
+    const kafka = loadConfig({
+      OPSBOT_CONFIG: 'opsbot.config.yaml',
+      OPSBOT_BUS_TRANSPORT: 'kafka',
+      KAFKA_BROKERS: 'k1:9092, k2:9092,',
+    }).config.eventbus;
+    expect(kafka).toMatchObject({ transport: 'kafka', kafka: { brokers: ['k1:9092', 'k2:9092'] } });
+    expect(problems(() => {}, { OPSBOT_BUS_TRANSPORT: 'kafka' })).toMatch(
+      /eventbus\.kafka\.brokers: the kafka transport needs brokers \(set KAFKA_BROKERS\)/,
+    );
+    expect(problems(() => {}, { OPSBOT_BUS_TRANSPORT: 'redis' })).toMatch(
+      /eventbus\.redis\.url: the redis transport needs a Redis URL/,
+    );
+    expect(problems((raw) => (raw.eventbus.partitionKey = 'data'))).toMatch(
+      /eventbus\.partitionKey: correlationid, subject/,
+    );
+  });
+
   it('refuses a bad value that came from the environment', () => {
     expect(problems(() => {}, { OPSBOT_PORT: 'eighty' })).toMatch(
       /server\.port: Invalid input: expected number, received string/,

@@ -39,6 +39,16 @@ function dedupContract(name: string, make: () => DedupStore, elapse: (ms: number
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
+    it('says whether a key is claimed without claiming it', async () => {
+      const store = make();
+      const key = randomUUID();
+      expect(await store.has(key)).toBe(false);
+      expect(await store.has(key)).toBe(false);
+      expect(await store.claim(key, 60)).toBe(true);
+      expect(await store.has(key)).toBe(true);
+      expect(await store.has(randomUUID())).toBe(false);
+    });
+
     it('forgets a key after its time to live', async () => {
       const store = make();
       const key = randomUUID();
@@ -77,6 +87,7 @@ describe('memory dedup store limits', () => {
 describe('a dedup store that fails', () => {
   const broken: DedupStore = {
     claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')),
+    has: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')),
     close: async () => {},
   };
 
@@ -86,6 +97,7 @@ describe('a dedup store that fails', () => {
     const dedup = failOpen(broken, logger);
     expect(await dedup.claim('teams:a:1', 60)).toBe(true);
     expect(await dedup.claim('teams:a:1', 60)).toBe(true);
+    expect(await dedup.has('teams:a:1')).toBe(false);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({
       level: 40,

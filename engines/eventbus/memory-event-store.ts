@@ -1,0 +1,85 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { replaceFile } from '../../bot/core/durable-files';
+import type { OpsEvent } from './envelope';
+import { eventMatcher, queryLimit, type EventQuery, type EventStore } from './event-store';
+
+export const DEFAULT_EVENT_STORE_CAPACITY = 100_000;
+
+/**
+ * The embedded event store: the latest `capacity` events in memory, newest last, with an append-only JSON
+ * lines file beside them so a restart keeps them. The file is rewritten to the latest `capacity` events when
+ * it holds twice that, so it stays bounded. Limits, by design: one process, queries scan (fine for a
+ * hundred thousand events, not for an archive); a line torn by a crash is skipped on load.
+ */
+export class MemoryEventStore implements EventStore {
+  private events: OpsEvent[] = [];
+  private readonly byId = new Map<string, OpsEvent>();
+  private linesInFile = 0;
+  private readonly file: string | undefined;
+
+  constructor(options: { dir?: string; capacity?: number } = {}) {
+    this.capacity = options.capacity ?? DEFAULT_EVENT_STORE_CAPACITY;
+    if (options.dir) {
+      mkdirSync(options.dir, { recursive: true });
+      this.file = path.join(options.dir, 'events.jsonl');
+      this.load(this.file);
+    }
+  }
+
+  private readonly capacity: number;
+
+  private load(file: string): void {
+    if (!existsSync(file)) return;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    for (const line of lines) {
+      if (!line) continue;
+      try {
+        this.remember(JSON.parse(line) as OpsEvent);
+      } catch {
+        // A torn last line from a crash: the event was never acknowledged as stored.
+      }
+      this.linesInFile += 1;
+    }
+  }
+
+  async append(events: readonly OpsEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    for (const e of events) this.remember(e);
+    if (!this.file) return;
+    appendFileSync(this.file, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    this.linesInFile += events.length;
+    if (this.linesInFile >= 2 * this.capacity) {
+      replaceFile(this.file, this.events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      this.linesInFile = this.events.length;
+    }
+  }
+
+  async query(query: EventQuery): Promise<OpsEvent[]> {
+    const matches = eventMatcher(query);
+    const limit = queryLimit(query);
+    const found: OpsEvent[] = [];
+    for (let i = this.events.length - 1; i >= 0 && found.length < limit; i--) {
+      const e = this.events[i] as OpsEvent;
+      if (matches(e)) found.push(e);
+    }
+    return found;
+  }
+
+  async get(id: string): Promise<OpsEvent | undefined> {
+    return this.byId.get(id);
+  }
+
+  async close(): Promise<void> {}
+
+  private remember(event: OpsEvent): void {
+    // A replayed event keeps its id; the store shows it once, at its latest position.
+    if (this.byId.has(event.id)) this.events = this.events.filter((e) => e.id !== event.id);
+    this.events.push(event);
+    this.byId.set(event.id, event);
+    if (this.events.length > this.capacity * 1.1) {
+      const dropped = this.events.splice(0, this.events.length - this.capacity);
+      for (const e of dropped) if (this.byId.get(e.id) === e) this.byId.delete(e.id);
+    }
+  }
+}
