@@ -17,8 +17,8 @@ export interface DedupStore {
 
 /**
  * The embedded default. Limits, by design: it remembers within this process only (a retry that reaches
- * another opsbot process, or arrives after a restart, is handled again) and at most `maxEntries` keys,
- * oldest first out. Platforms retry within minutes, so that bound is generous; use Redis for several processes.
+ * another opsbot process, or arrives after a restart, is handled again) and about `maxEntries` keys (up to a
+ * sixteenth more between evictions), oldest first out. Platforms retry within minutes, so that bound is generous; use Redis for several processes.
  */
 export class MemoryDedupStore implements DedupStore {
   private readonly expiries = new Map<string, number>();
@@ -34,9 +34,14 @@ export class MemoryDedupStore implements DedupStore {
     if (expiresAt !== undefined && expiresAt > now) return false;
     this.expiries.delete(key);
     this.expiries.set(key, now + ttlSeconds * 1000);
-    if (this.expiries.size > this.maxEntries) {
-      const oldest = this.expiries.keys().next().value;
-      if (oldest !== undefined) this.expiries.delete(oldest);
+    // Evicted in batches, with one walk from the oldest: deleting one key per claim makes each later walk step
+    // over every deleted slot still at the front of the Map, so a full store got slower with every claim.
+    if (this.expiries.size > this.maxEntries + Math.ceil(this.maxEntries / 16)) {
+      let excess = this.expiries.size - this.maxEntries;
+      for (const oldest of this.expiries.keys()) {
+        if (excess-- <= 0) break;
+        this.expiries.delete(oldest);
+      }
     }
     return true;
   }

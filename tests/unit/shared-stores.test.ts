@@ -73,14 +73,14 @@ dedupContract(
   (ms) => new Promise((r) => setTimeout(r, ms)),
 );
 
-describe('memory dedup store limits', () => {
-  it('forgets the oldest key beyond its capacity', async () => {
-    const store = new MemoryDedupStore(2);
-    await store.claim('a', 60);
-    await store.claim('b', 60);
-    await store.claim('c', 60);
-    expect(await store.claim('a', 60)).toBe(true);
-    expect(await store.claim('c', 60)).toBe(false);
+describe('memory dedup store capacity', () => {
+  it('keeps the newest keys once full, forgetting the oldest in batches', async () => {
+    const store = new MemoryDedupStore(16);
+    for (let i = 0; i < 100; i++) expect(await store.claim(`k${i}`, 60)).toBe(true);
+    // The newest sixteen are remembered; the oldest long gone.
+    for (let i = 84; i < 100; i++) expect(await store.has(`k${i}`)).toBe(true);
+    expect(await store.has('k0')).toBe(false);
+    expect(await store.claim('k0', 60)).toBe(true);
   });
 });
 
