@@ -301,7 +301,8 @@ export class DialogueManager {
       return ctx.done('asked_slot', textReply(problem ? `${problem} ${spec.prompt}` : spec.prompt));
     }
 
-    const mutating = skill.mutating || (variant !== undefined && variant in (skill.mutatingVariants ?? {}));
+    const mutating =
+      skill.mutating || (variant !== undefined && skill.mutatingVariant?.(variant) !== undefined);
     if (mutating) return this.askConfirmation(ctx, skill, slots, variant);
     return this.execute(ctx, skill, slots, variant);
   }
@@ -422,5 +423,5 @@ function describe(skill: Skill, slots: Slots, variant?: string): string {
 
 /** A mutating variant needs its own permission; otherwise the skill's. */
 function permissionFor(skill: Skill, variant: string | undefined): Permission | null {
-  return (variant === undefined ? undefined : skill.mutatingVariants?.[variant]) ?? skill.permission;
+  return (variant === undefined ? undefined : skill.mutatingVariant?.(variant)) ?? skill.permission;
 }

@@ -16,6 +16,9 @@ const ID_PREFIXES = /^(?:order-|cus_)/;
 const DATA_SUMMARY_CHARS = 120;
 const REPLAY = /\b(?:replay|re-?play|redeliver|re-?deliver|retry|reprocess|re-?drive)\b/i;
 export const REPLAY_PERMISSION = 'events.replay';
+/** A dead letter's id, or the first 8 characters of it that listings show. */
+const LETTER_ID = /\b([0-9a-f]{8})(?:-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?\b/i;
+const REPLAY_ONE = 'replay:';
 const REPLAY_HINT =
   'Replay them by saying "replay the dead letters" (or "… of <type>"), with `opsbot events dlq replay`, or through POST /api/v1/dlq/replay.';
 
@@ -47,12 +50,20 @@ export function createQueryEventsSkill(deps: {
     ],
     mutating: false,
     installed: true,
-    variantOf: (text) => (REPLAY.test(text) && DEAD_LETTERS.test(text) ? 'replay' : undefined),
-    mutatingVariants: { replay: REPLAY_PERMISSION },
-    describe: (slots, variant) =>
-      variant === 'replay'
-        ? `replay the dead letters${slots.event_type === undefined ? '' : ` of ${slots.event_type}`}`
-        : 'find events',
+    variantOf: (text) => {
+      if (!REPLAY.test(text)) return undefined;
+      const id = LETTER_ID.exec(text)?.[1];
+      if (id) return `${REPLAY_ONE}${id.toLowerCase()}`;
+      return DEAD_LETTERS.test(text) ? 'replay' : undefined;
+    },
+    mutatingVariant: (variant) =>
+      variant === 'replay' || variant.startsWith(REPLAY_ONE) ? REPLAY_PERMISSION : undefined,
+    describe: (slots, variant) => {
+      if (variant?.startsWith(REPLAY_ONE)) return `replay dead letter ${variant.slice(REPLAY_ONE.length)}`;
+      if (variant === 'replay')
+        return `replay the dead letters${slots.event_type === undefined ? '' : ` of ${slots.event_type}`}`;
+      return 'find events';
+    },
     async handle({ slots, turn, variant, user, roles, correlationId }) {
       if (!deps.bus) {
         return textOnly(
@@ -61,22 +72,31 @@ export function createQueryEventsSkill(deps: {
       }
       const shown = Math.min(MAX_SHOWN, shownCount(turn.text));
       const type = slots.event_type === undefined ? undefined : String(slots.event_type);
-      if (variant === 'replay') {
+      if (variant === 'replay' || variant?.startsWith(REPLAY_ONE)) {
+        const prefix = variant.startsWith(REPLAY_ONE) ? variant.slice(REPLAY_ONE.length) : undefined;
+        const letter = prefix === undefined ? undefined : await findLetter(deps.bus, prefix);
+        if (prefix !== undefined && !letter)
+          return textOnly(`There is no dead letter ${prefix}. Nothing was replayed.`);
         const entry = {
           action: REPLAY_PERMISSION,
           actor: user.id,
           roles,
           correlationId,
-          details: { type: type ?? 'all' },
+          details: letter ? { id: letter.id } : { type: type ?? 'all' },
         };
         deps.audit.record({ ...entry, phase: 'started' });
-        const result = await deps.bus.replay(type === undefined ? {} : { type });
+        const result = await deps.bus.replay(letter ? { id: letter.id } : type === undefined ? {} : { type });
         deps.audit.record({
           ...entry,
           phase: result.failed.length > 0 ? 'failed' : result.replayed.length > 0 ? 'succeeded' : 'unchanged',
           details: { ...entry.details, replayed: result.replayed, failed: result.failed },
         });
         return replayReply(result.replayed.length, result.failed, type);
+      }
+      const asked = LETTER_ID.exec(turn.text)?.[1];
+      if (asked && DEAD_LETTERS.test(turn.text)) {
+        const letter = await findLetter(deps.bus, asked.toLowerCase());
+        return letter ? deadLetterDetail(letter) : textOnly(`There is no dead letter ${asked}.`);
       }
       if (DEAD_LETTERS.test(turn.text))
         return deadLetterReply(await deps.bus.listDeadLetters({ type }), shown, type);
@@ -151,6 +171,37 @@ function replayReply(
     blocks: [
       { type: 'section', text: heading },
       { type: 'list', items: lines },
+    ],
+  };
+}
+
+/** By its full id or the 8-character prefix listings show. */
+async function findLetter(bus: EventBus, prefix: string): Promise<DeadLetter | undefined> {
+  return (
+    (await bus.getDeadLetter(prefix)) ?? (await bus.listDeadLetters()).find((l) => l.id.startsWith(prefix))
+  );
+}
+
+function deadLetterDetail(letter: DeadLetter): Reply {
+  const heading = `Dead letter ${letter.id}: ${letter.event.type} from ${letter.event.source}, ${letter.reason.replace('_', ' ')}.`;
+  const fields = [
+    { label: 'Where', value: letter.group ? `group ${letter.group}` : (letter.target ?? 'at publish') },
+    { label: 'Attempts', value: String(letter.attempts) },
+    { label: 'Error', value: letter.error },
+    { label: 'Dead since', value: letter.deadAt },
+    {
+      label: 'Event',
+      value: `${letter.event.id}${letter.event.subject ? ` (${letter.event.subject})` : ''}`,
+    },
+  ];
+  const data = JSON.stringify(letter.event.data, null, 2) ?? 'null';
+  return {
+    text: [heading, ...fields.map((f) => `${f.label}: ${f.value}`), data].join('\n'),
+    blocks: [
+      { type: 'section', text: heading },
+      { type: 'fields', fields },
+      { type: 'code', code: data, language: 'json' },
+      { type: 'section', text: `Replay it by saying "replay dead letter ${letter.id.slice(0, 8)}".` },
     ],
   };
 }

@@ -56,8 +56,8 @@ export interface Skill {
    * letters"): the variant the text asks for, decided once when the request is made.
    */
   variantOf?(text: string): string | undefined;
-  /** Variants that change something, with the permission each needs: they are confirmed like mutating skills. */
-  mutatingVariants?: Readonly<Record<string, Permission>>;
+  /** The permission a variant that changes something needs; it is then confirmed like a mutating skill. */
+  mutatingVariant?(variant: string): Permission | undefined;
   handle(ctx: SkillContext): Promise<Reply>;
 }
 

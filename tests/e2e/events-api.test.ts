@@ -184,10 +184,24 @@ describe('event bus REST API', () => {
       /^Replayed 0 dead letters\. 1 could not be replayed and stay in the queue:\n[0-9a-f]{8}: /,
     );
     const replayAudit = logLines.filter((l) => l.event === 'audit' && l.action === 'events.replay');
-    expect(replayAudit.map((l) => [l.phase, l.actor])).toEqual([
-      ['started', 'api:ops-ci'],
-      ['failed', 'api:ops-ci'],
+    expect(replayAudit.map((l) => [l.phase, l.actor, l.details.type ?? l.details.id])).toEqual([
+      ['started', 'api:ops-ci', 'all'],
+      ['failed', 'api:ops-ci', 'all'],
     ]);
+
+    const short = String(letters[0].id).slice(0, 8);
+    expect(await chatAs(`show dead letter ${short}`, 'inspect-1', VIEWER_KEY)).toMatch(
+      new RegExp(
+        `^Dead letter ${letters[0].id}: audit\\.exported from /tests, route failed\\.\\nWhere: webhook http://127\\.0\\.0\\.1:9/nowhere\\nAttempts: 2\\n`,
+      ),
+    );
+    expect(await chatAs('show dead letter 0badf00d', 'inspect-2', VIEWER_KEY)).toBe(
+      'There is no dead letter 0badf00d.',
+    );
+    expect(await chatAs(`replay dead letter ${short}`, 'replay-one')).toBe(
+      `Please confirm: replay dead letter ${short}. Reply yes or no.`,
+    );
+    expect(await chatAs('yes', 'replay-one')).toMatch(/^Replayed 0 dead letters\. 1 could not be replayed/);
 
     expect((await call('POST', '/api/v1/dlq/replay', {})).status).toBe(400);
     const replay = await (await call('POST', '/api/v1/dlq/replay', { id: letters[0].id })).json();
