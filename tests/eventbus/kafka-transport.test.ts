@@ -127,6 +127,23 @@ describeKafka('KafkaTransport against KAFKA_BROKERS', () => {
   );
 
   it(
+    'resolves many concurrent publish calls, gathered into shared sends, keeping the call order of a key',
+    async () => {
+      const topic = unique('bursts');
+      const published = records(topic, ['k-burst'], 200);
+      // One call per record, all at once: calls made during a send go out together in the next one.
+      await Promise.all(published.map((record) => transport.publish([record])));
+      const seen: Delivery[] = [];
+      await subscribe(topic, unique('group'), async (delivery) => {
+        seen.push(delivery);
+      });
+      await waitFor('every record', () => seen.length >= published.length);
+      expect(seen.map(seqOf)).toEqual(published.map((record) => (record.event.data as Sequenced).seq));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'gives each consumer group every record',
     async () => {
       const topic = unique('alerts');

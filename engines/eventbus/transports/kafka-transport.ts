@@ -63,6 +63,12 @@ const FETCH_WAIT_MS = 1000;
 /** A failed record is fetched again after this pause, so a handler failing at once does not spin. */
 const REDELIVERY_DELAY_MS = 100;
 
+/** Records of publish calls waiting for the send in flight, and those calls' promises. */
+interface PendingBatch {
+  byTopic: Map<string, { key: string; value: string }[]>;
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+}
+
 /**
  * Kafka through kafkajs: the bus topic is a Kafka topic, the group a consumer group, acknowledging a record is
  * committing the offset after it. Kafka's own partitioner places keys (murmur2, as the Java client), so a key
@@ -77,6 +83,8 @@ export class KafkaTransport implements EventTransport {
   private readonly topicPrefix: string;
   private readonly sessionTimeoutMs?: number;
   private producer?: Promise<Producer>;
+  private nextBatch?: PendingBatch;
+  private sending?: Promise<void>;
   private admin?: Promise<Admin>;
   private readonly subscriptions = new Set<Subscription>();
   private closed = false;
@@ -97,21 +105,42 @@ export class KafkaTransport implements EventTransport {
     this.kafka = new Kafka(this.config);
   }
 
+  /**
+   * Calls made while a send is in flight go out together in the next one. One request at a time keeps the
+   * order of a key's records; without gathering, every call waited for a request of its own, and publish
+   * calls queued up (p99 610 ms at 5,000 events/s in calls of 5 against the mock).
+   */
   async publish(records: readonly TransportRecord[]): Promise<void> {
     this.assertOpen();
     if (records.length === 0) return;
-    const byTopic = new Map<string, { key: string; value: string }[]>();
+    const batch = (this.nextBatch ??= { byTopic: new Map(), waiters: [] } as PendingBatch);
     for (const record of records) {
       const topic = this.topicName(record.topic);
-      const messages = byTopic.get(topic) ?? [];
+      const messages = batch.byTopic.get(topic) ?? [];
       messages.push({ key: record.key, value: JSON.stringify(record.event) });
-      byTopic.set(topic, messages);
+      batch.byTopic.set(topic, messages);
     }
-    const producer = await this.connectedProducer();
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    const sent = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    this.sending ??= this.sendBatches().finally(() => {
+      this.sending = undefined;
     });
+    return sent;
+  }
+
+  private async sendBatches(): Promise<void> {
+    for (let batch = this.nextBatch; batch; batch = this.nextBatch) {
+      this.nextBatch = undefined;
+      try {
+        const producer = await this.connectedProducer();
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...batch.byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        for (const waiter of batch.waiters) waiter.resolve();
+      } catch (err) {
+        for (const waiter of batch.waiters) waiter.reject(err);
+      }
+    }
   }
 
   async subscribe(spec: SubscriptionSpec, handler: DeliveryHandler): Promise<Subscription> {
