@@ -7,7 +7,7 @@ import { textReply } from '../core/message';
 import type { Logger } from '../core/logger';
 import { packageRoot } from '../core/package-root';
 import type { Runtime } from '../runtime';
-import { Authenticator, bearerCredential } from './authenticator';
+import { authorisedCaller, Authenticator, bearerCredential } from './authenticator';
 import type { ChannelAdapter } from './channel-adapter';
 import { parseChatRequest } from './chat-request';
 import { errorHandler, sendError } from './http-errors';
@@ -124,9 +124,13 @@ export function createApp({
   });
 
   app.post('/api/notify', async (req, res) => {
-    const user = authenticator.authenticate(bearerCredential(req.get('authorization')), 'notify');
-    const decision = runtime.policy.decide(user, NOTIFY_PERMISSION);
-    if (!decision.allowed) throw new RequestError(ErrorCode.Forbidden, decision.reason);
+    const user = authorisedCaller(
+      authenticator,
+      runtime.policy,
+      req.get('authorization'),
+      NOTIFY_PERMISSION,
+      'notify',
+    );
     const request = parseNotifyRequest(await readJsonBody(req, MAX_BODY_BYTES));
     const receipt = await runtime.notifier.notify(request.target, textReply(request.text));
     logger.info(

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { OpsbotConfig } from '../config/schema';
 import { ErrorCode, RequestError } from '../core/errors';
 import type { Principal } from '../core/message';
+import type { Permission, Policy } from '../policy/policy';
 import { verifyToken } from './signed-token';
 
 /**
@@ -35,6 +36,23 @@ export class Authenticator {
     }
     throw unauthorized('unknown API key');
   }
+}
+
+/**
+ * The caller of an API request, from its `Authorization` header, if policy grants it `permission`; a
+ * RequestError (401 or 403) otherwise. `guestLabel` names an anonymous caller in logs.
+ */
+export function authorisedCaller(
+  authenticator: Authenticator,
+  policy: Policy,
+  authorization: string | undefined,
+  permission: Permission,
+  guestLabel: string,
+): Principal {
+  const user = authenticator.authenticate(bearerCredential(authorization), guestLabel);
+  const decision = policy.decide(user, permission);
+  if (!decision.allowed) throw new RequestError(ErrorCode.Forbidden, decision.reason);
+  return user;
 }
 
 /** The credential of an `Authorization: Bearer …` header; undefined when there is none. */

@@ -7,8 +7,8 @@ import type { EventInput } from '../../engines/eventbus/envelope';
 import type { EventBus } from '../../engines/eventbus/event-bus';
 import type { EventQuery } from '../../engines/eventbus/event-store';
 import type { RoutingRules } from '../../engines/eventbus/routing-rules';
-import type { Authenticator } from './authenticator';
-import { bearerCredential } from './authenticator';
+import { typePatternProblem } from '../../engines/eventbus/routing/event-type-pattern';
+import { authorisedCaller, type Authenticator } from './authenticator';
 import { readJsonBody } from './json-body';
 
 /** A batch of events may be larger than a chat message; still bounded so one request cannot exhaust memory. */
@@ -36,12 +36,8 @@ export function eventsApi(deps: {
 }): Router {
   const router = Router();
 
-  function authorise(req: Request, permission: string) {
-    const user = deps.authenticator.authenticate(bearerCredential(req.get('authorization')), 'api');
-    const decision = deps.policy.decide(user, permission);
-    if (!decision.allowed) throw new RequestError(ErrorCode.Forbidden, decision.reason);
-    return user;
-  }
+  const authorise = (req: Request, permission: string) =>
+    authorisedCaller(deps.authenticator, deps.policy, req.get('authorization'), permission, 'api');
 
   router.post('/api/v1/events', async (req, res) => {
     const user = authorise(req, EVENTS_PUBLISH);
@@ -169,8 +165,11 @@ function eventQuery(query: Request['query']): EventQuery {
       throw new RequestError(ErrorCode.InvalidRequest, `${name}: not a timestamp`);
     return date;
   };
+  const type = text('type');
+  const typeProblem = type === undefined ? undefined : typePatternProblem(type);
+  if (typeProblem) throw new RequestError(ErrorCode.InvalidRequest, `type: ${typeProblem}`);
   return {
-    type: text('type'),
+    type,
     source: text('source'),
     correlationid: text('correlationid'),
     subject: text('subject'),

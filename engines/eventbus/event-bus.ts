@@ -8,6 +8,8 @@ import { toEvent, type EventInput, type OpsEvent } from './envelope';
 import type { EventQuery, EventStore } from './event-store';
 import { partitionKeyOf, type PartitionKeySpec } from './partition-key';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
+import { typeMatcher } from './routing/event-type-pattern';
+import type { RoutedEvent, RoutingTable, Target } from './routing/routing-table';
 import type { Delivery, EventTransport, Subscription } from './transport';
 import { postToWebhook } from './webhook-delivery';
 
@@ -17,22 +19,8 @@ export const ROUTER_GROUP = 'opsbot.router';
 /** An event id handled by a group is remembered this long, so a republished duplicate is passed by. */
 export const DEFAULT_DEDUP_TTL_SECONDS = 24 * 3600;
 
-/** Where a routing rule sends a matching event. */
-export type RouteTarget =
-  | { kind: 'topic'; topic: string }
-  | { kind: 'webhook'; url: string; timeoutMs?: number; headers?: Record<string, string> }
-  | { kind: 'engine'; engine: string };
-
-export interface RoutedEvent {
-  ruleId: string;
-  target: RouteTarget;
-  event: OpsEvent;
-}
-
 /** The compiled routing rules; replaced as a whole when the rules change. */
-export interface Routes {
-  route(event: OpsEvent): RoutedEvent[];
-}
+export type Routes = Pick<RoutingTable, 'route'>;
 
 /** Validation on publish: the schema registry. */
 export interface EventValidator {
@@ -47,7 +35,7 @@ export interface EngineSink {
 export type EventHandler = (event: OpsEvent, delivery: Delivery) => Promise<void>;
 
 export interface SubscribeOptions {
-  /** Only these types, exact or prefix globs ("order.*"); others are acknowledged unseen. */
+  /** Only these types, exact or globs ("order.*", "ops.**"); others are acknowledged unseen. */
   types?: string[];
   topic?: string;
   batchSize?: number;
@@ -85,9 +73,6 @@ export interface EventBusDeps {
   logger: Logger;
   engines?: ReadonlyMap<string, EngineSink>;
   options?: Partial<EventBusOptions>;
-  deliverToWebhook?: typeof postToWebhook;
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 const NO_ROUTES: Routes = { route: () => [] };
@@ -104,8 +89,6 @@ export class EventBus {
   private readonly subscriptions = new Set<Subscription>();
   private consumers = 0;
   private readonly consumerPrefix = `${hostname()}-${process.pid}`;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly deliverToWebhook: typeof postToWebhook;
   private closed = false;
   private readonly attempts: AttemptCounter;
 
@@ -119,12 +102,6 @@ export class EventBus {
       ...deps.options,
     };
     this.keyOf = partitionKeyOf(this.options.partitionKey);
-    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.deliverToWebhook = deps.deliverToWebhook ?? postToWebhook;
-  }
-
-  get transportKind(): string {
-    return this.deps.transport.kind;
   }
 
   /** Starts the router group. Rules can change later without a restart (setRoutes). */
@@ -210,7 +187,7 @@ export class EventBus {
     handler: EventHandler,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    const wanted = typeFilter(options.types);
+    const wanted = options.types && options.types.length > 0 ? typeMatcher(options.types) : () => true;
     const consumer = `${this.consumerPrefix}-${++this.consumers}`;
     const inner = await this.deps.transport.subscribe(
       { topic: options.topic ?? this.options.topic, group, consumer, batchSize: options.batchSize },
@@ -251,18 +228,27 @@ export class EventBus {
         return;
       }
     }
+    const failed = await this.withRetries(() => handler(event, delivery));
+    if (failed) await this.deadLetter(group, event, failed.error, failed.attempts);
+    else await this.deps.dedup.claim(doneKey, this.options.dedupTtlSeconds);
+  }
+
+  /**
+   * Runs `work` until it succeeds or the retry policy's attempts are spent, waiting with backoff and jitter
+   * in between; says how it failed in the end. While the bus closes, a failure is thrown instead: the event
+   * stays unacknowledged and comes back after the restart.
+   */
+  private async withRetries(
+    work: () => Promise<void>,
+  ): Promise<{ error: string; attempts: number } | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await handler(event, delivery);
-        await this.deps.dedup.claim(doneKey, this.options.dedupTtlSeconds);
-        return;
+        await work();
+        return undefined;
       } catch (err) {
-        if (attempt >= maxAttempts || this.closed) {
-          if (this.closed) throw err; // left unacknowledged: delivered again after the restart
-          await this.deadLetter(group, event, oneLine(err), attempt);
-          return;
-        }
-        await this.sleep(backoffDelayMs(this.options.retry, attempt, this.deps.random));
+        if (this.closed) throw err;
+        if (attempt >= this.options.retry.maxAttempts) return { error: oneLine(err), attempts: attempt };
+        await sleep(backoffDelayMs(this.options.retry, attempt));
       }
     }
   }
@@ -289,38 +275,20 @@ export class EventBus {
   /** The router group's handler: each target is retried on its own, so one failing webhook repeats nothing else. */
   private async routeEvent(event: OpsEvent): Promise<void> {
     for (const routed of this.routes.route(event)) {
-      const { maxAttempts } = this.options.retry;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.deliver(routed);
-          break;
-        } catch (err) {
-          if (this.closed) throw err;
-          if (attempt >= maxAttempts) {
-            await this.deps.deadLetters.add({
-              reason: 'route_failed',
-              // The event as published: a replay routes it again, so the rule's current transforms apply.
-              event,
-              ruleId: routed.ruleId,
-              target: describeTarget(routed.target),
-              error: oneLine(err),
-              attempts: attempt,
-            });
-            this.deps.logger.warn(
-              {
-                event: 'bus.dead_letter',
-                reason: 'route_failed',
-                rule: routed.ruleId,
-                id: event.id,
-                attempts: attempt,
-              },
-              'routing target kept failing; event sent to the dead letter queue',
-            );
-            break;
-          }
-          await this.sleep(backoffDelayMs(this.options.retry, attempt, this.deps.random));
-        }
-      }
+      const failed = await this.withRetries(() => this.deliver(routed));
+      if (!failed) continue;
+      await this.deps.deadLetters.add({
+        reason: 'route_failed',
+        // The event as published: a replay routes it again, so the rule's current transforms apply.
+        event,
+        ruleId: routed.ruleId,
+        target: describeTarget(routed.target),
+        ...failed,
+      });
+      this.deps.logger.warn(
+        { event: 'bus.dead_letter', reason: 'route_failed', rule: routed.ruleId, id: event.id, ...failed },
+        'routing target kept failing; event sent to the dead letter queue',
+      );
     }
   }
 
@@ -329,7 +297,7 @@ export class EventBus {
       case 'topic':
         return this.deps.transport.publish([{ topic: target.topic, key: this.keyOf(event), event }]);
       case 'webhook':
-        return this.deliverToWebhook(target, event);
+        return postToWebhook(target, event);
       case 'engine': {
         const engine = this.deps.engines?.get(target.engine);
         if (!engine) throw new Error(`the ${target.engine} engine is not installed in this build`);
@@ -415,7 +383,7 @@ export class EventBus {
   }
 }
 
-export function describeTarget(target: RouteTarget): string {
+export function describeTarget(target: Target): string {
   switch (target.kind) {
     case 'topic':
       return `topic ${target.topic}`;
@@ -429,11 +397,8 @@ export function describeTarget(target: RouteTarget): string {
   }
 }
 
-function typeFilter(types: string[] | undefined): (type: string) => boolean {
-  if (!types || types.length === 0) return () => true;
-  const exact = new Set(types.filter((t) => !t.endsWith('*')));
-  const prefixes = types.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1));
-  return (type) => exact.has(type) || prefixes.some((p) => type.startsWith(p));
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function oneLine(err: unknown): string {

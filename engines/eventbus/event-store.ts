@@ -1,7 +1,8 @@
 import type { OpsEvent } from './envelope';
+import { typeMatcher, typePatternProblem } from './routing/event-type-pattern';
 
 export interface EventQuery {
-  /** Exact type, or a prefix glob: "order.*". */
+  /** An exact type, or a glob as routing rules write them: "order.*", "ops.**". */
   type?: string;
   source?: string;
   correlationid?: string;
@@ -31,10 +32,9 @@ export function eventMatcher(query: EventQuery): (event: OpsEvent) => boolean {
   const tests: ((e: OpsEvent) => boolean)[] = [];
   if (query.type !== undefined) {
     const { type } = query;
-    if (type.endsWith('*')) {
-      const prefix = type.slice(0, -1);
-      tests.push((e) => e.type.startsWith(prefix));
-    } else tests.push((e) => e.type === type);
+    // Not a valid pattern: compared as it is, never turned into a regular expression.
+    const matchesType = typePatternProblem(type) ? (t: string) => t === type : typeMatcher([type]);
+    tests.push((e) => matchesType(e.type));
   }
   if (query.source !== undefined) tests.push((e) => e.source === query.source);
   if (query.correlationid !== undefined) tests.push((e) => e.correlationid === query.correlationid);

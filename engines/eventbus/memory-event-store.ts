@@ -13,12 +13,13 @@ export const DEFAULT_EVENT_STORE_CAPACITY = 100_000;
  * hundred thousand events, not for an archive); a line torn by a crash is skipped on load.
  */
 export class MemoryEventStore implements EventStore {
-  private events: OpsEvent[] = [];
+  private readonly events: OpsEvent[] = [];
   private readonly byId = new Map<string, OpsEvent>();
   private linesInFile = 0;
   private compacting: Promise<void> | undefined;
   private readonly appendedWhileCompacting: string[] = [];
   private readonly file: string | undefined;
+  private readonly capacity: number;
 
   constructor(options: { dir?: string; capacity?: number } = {}) {
     this.capacity = options.capacity ?? DEFAULT_EVENT_STORE_CAPACITY;
@@ -28,8 +29,6 @@ export class MemoryEventStore implements EventStore {
       this.load(this.file);
     }
   }
-
-  private readonly capacity: number;
 
   private load(file: string): void {
     if (!existsSync(file)) return;
@@ -46,13 +45,12 @@ export class MemoryEventStore implements EventStore {
   }
 
   async append(events: readonly OpsEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    for (const e of events) this.remember(e);
-    if (!this.file) return;
-    const lines = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+    const fresh = events.filter((e) => this.remember(e));
+    if (fresh.length === 0 || !this.file) return;
+    const lines = fresh.map((e) => `${JSON.stringify(e)}\n`).join('');
     if (this.compacting) this.appendedWhileCompacting.push(lines);
     else appendFileSync(this.file, lines);
-    this.linesInFile += events.length;
+    this.linesInFile += fresh.length;
     if (this.linesInFile >= 2 * this.capacity && !this.compacting) {
       // A failed rewrite leaves the file whole, only longer; the next append tries again.
       this.compacting = this.compact(this.file).catch(() => undefined);
@@ -100,14 +98,15 @@ export class MemoryEventStore implements EventStore {
     await this.compacting;
   }
 
-  private remember(event: OpsEvent): void {
-    // A replayed event keeps its id; the store shows it once, at its latest position.
-    if (this.byId.has(event.id)) this.events = this.events.filter((e) => e.id !== event.id);
+  /** False for an event it already holds: a republished event keeps its id, and the store keeps it once. */
+  private remember(event: OpsEvent): boolean {
+    if (this.byId.has(event.id)) return false;
     this.events.push(event);
     this.byId.set(event.id, event);
     if (this.events.length > this.capacity * 1.1) {
       const dropped = this.events.splice(0, this.events.length - this.capacity);
-      for (const e of dropped) if (this.byId.get(e.id) === e) this.byId.delete(e.id);
+      for (const e of dropped) this.byId.delete(e.id);
     }
+    return true;
   }
 }

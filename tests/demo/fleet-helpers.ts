@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   startDemoService,
   type DemoServiceOptions,
@@ -43,13 +41,4 @@ export function sample(exposition: string, name: string, labels: Record<string, 
     if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(parsed[3]);
   }
   return undefined;
-}
-
-/** A loopback port nothing listens on: bound, noted, released. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -2,7 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startLoadGenerator, type LoadGenerator } from '../../demo/fleet/load-generator';
 import { loadMultiplier } from '../../demo/fleet/load-pattern';
 import { SERVICE_NAMES } from '../../demo/fleet/service-names';
-import { closedPort, postJson, sample, serviceFixture } from './fleet-helpers';
+import { closedPort } from '../support/runtime';
+import { postJson, sample, serviceFixture } from './fleet-helpers';
 
 /** The base rate that makes the daily pattern's rate right now come out at `rps`. */
 const baseRateFor = (rps: number) => rps / loadMultiplier(Date.now() / 1000);

@@ -11,6 +11,7 @@ import { DeadLetterQueue, type DeadLetter } from '../../engines/eventbus/dead-le
 import { toEvent, type EventInput, type OpsEvent } from '../../engines/eventbus/envelope';
 import { EventBus, type EventValidator, type Routes } from '../../engines/eventbus/event-bus';
 import { MemoryEventStore } from '../../engines/eventbus/memory-event-store';
+import { backoffDelayMs } from '../../engines/eventbus/retry-policy';
 import { compileRules } from '../../engines/eventbus/routing';
 import type { Delivery, EventTransport } from '../../engines/eventbus/transport';
 import { MemoryTransport } from '../../engines/eventbus/transports/memory-transport';
@@ -174,6 +175,21 @@ describe('event bus', () => {
     await expect(bus.replay({ id: 'no-such-letter' })).rejects.toThrow(/no dead letter no-such-letter/);
   });
 
+  it('hands a subscriber only the types it asked for, as routing globs', async () => {
+    open();
+    const seen: string[] = [];
+    await bus.subscribe('orders-only', async (e) => void seen.push(e.type), { types: ['order.*'] });
+    await bus.publish([
+      { type: 'payment.charged', source: '/s', data: {} },
+      order(1),
+      { type: 'order.item.added', source: '/s', data: {} },
+      order(2),
+    ]);
+    await eventually(() => seen.length === 2, 'the two order events');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual(['order.created', 'order.created']);
+  });
+
   it('handles a republished event id once per group', async () => {
     open();
     const seen: string[] = [];
@@ -307,3 +323,14 @@ function envelope(input: EventInput): OpsEvent {
   if ('invalid' in built) throw new Error(built.invalid.join('; '));
   return built;
 }
+
+describe('retry backoff', () => {
+  const policy = { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 1000 };
+
+  it('doubles per attempt up to the cap, jittered between half and all of it', () => {
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelayMs(policy, attempt, () => 1))).toEqual([
+      100, 200, 400, 800, 1000,
+    ]);
+    expect([1, 2, 5].map((attempt) => backoffDelayMs(policy, attempt, () => 0))).toEqual([50, 100, 500]);
+  });
+});

@@ -43,6 +43,14 @@ describe('memory event store', () => {
     expect(await store.get('evt-5')).toEqual(event(5));
   });
 
+  it('keeps a republished event once, in memory and on disk', async () => {
+    const store = new MemoryEventStore({ dir });
+    await store.append([event(1), event(2)]);
+    await store.append([event(1)]);
+    expect((await store.query({})).map((e) => e.id)).toEqual(['evt-2', 'evt-1']);
+    expect(readFileSync(path.join(dir, 'events.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
   it('keeps its events across a restart, and keeps its file bounded to the latest events', async () => {
     const store = new MemoryEventStore({ dir, capacity: 100 });
     for (let n = 0; n < 450; n += 10) {

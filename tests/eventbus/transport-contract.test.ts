@@ -72,9 +72,6 @@ if (brokers && brokers.length > 0) {
     { waitMs: 60_000 },
   );
 } else {
-  describe.skip('kafka transport contract', () => {
-    it('needs KAFKA_BROKERS', () => {});
-  });
   process.stderr.write(
     'kafka transport contract skipped: KAFKA_BROKERS is not set (.ci/run starts a Kafka-protocol mock)\n',
   );
