@@ -23,6 +23,7 @@ export enum ErrorCode {
   SchemaInvalid = 'schema_invalid',
   SchemaIncompatible = 'schema_incompatible',
   RuleExists = 'rule_exists',
+  AuditLogCorrupt = 'audit_log_corrupt',
   Internal = 'internal_error',
 }
 
