@@ -24,6 +24,8 @@ const ENV_OVERRIDES: Record<string, string[]> = {
   OPSBOT_TOKEN_SECRET: ['auth', 'tokenSecret'],
   REDIS_URL: ['sessions', 'redisUrl'],
   OPSBOT_BUS_TRANSPORT: ['eventbus', 'transport'],
+  OPSBOT_ORCHESTRATOR_STORE: ['orchestrator', 'store'],
+  OPSBOT_WEBHOOK_TOKEN: ['orchestrator', 'webhookToken'],
   KAFKA_BROKERS: ['eventbus', 'kafka', 'brokers'],
   OPSBOT_INDEX_DIR: ['knowledge', 'indexDir'],
   OPSBOT_LLM_BASE_URL: ['knowledge', 'llm', 'baseUrl'],
@@ -48,6 +50,7 @@ const ENV_OVERRIDES: Record<string, string[]> = {
 /** Secrets and ids that must stay strings even when they look like YAML numbers or booleans. */
 const STRING_OVERRIDES = new Set([
   'OPSBOT_TOKEN_SECRET',
+  'OPSBOT_WEBHOOK_TOKEN',
   'OPSBOT_LLM_API_KEY',
   'SLACK_SIGNING_SECRET',
   'SLACK_BOT_TOKEN',

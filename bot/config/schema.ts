@@ -379,6 +379,46 @@ export const configSchema = z.strictObject({
           message: 'the kafka transport needs brokers (set KAFKA_BROKERS)',
         });
     }),
+  orchestrator: z
+    .strictObject({
+      /** "file": a journal under stateDir (embedded default); "redis": runs, approvals and keys in Redis. */
+      store: z.enum(['file', 'redis']).default('file'),
+      /** Defaults to sessions.redisUrl (REDIS_URL). */
+      redisUrl: z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+        .optional(),
+      keyPrefix: z.string().default('opsbot:orch:'),
+      /** Markdown runbooks with executable steps, relative to the config file. */
+      runbooksDir: z.string().min(1).default('runbooks'),
+      /** Saga definitions (YAML), relative to the config file. */
+      sagasDir: z.string().min(1).default('sagas'),
+      /** Finished runs kept for listing and history; older ones are dropped from the store. */
+      keepFinishedRuns: z.int().min(100).max(10_000_000).default(10_000),
+      /** Where alert-started plans are posted: a notifications.targets name. */
+      alertsTarget: z.string().min(1).optional(),
+      /** Bearer token Grafana (and Alertmanager, if it sends one) must present on /webhooks/*. */
+      webhookToken: z.string().min(16).optional(),
+      /** The shell action: off unless enabled, and then only these executables (absolute paths or names on PATH). */
+      shell: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          allow: z.array(z.string().min(1)).default([]),
+        })
+        .prefault({}),
+      prediction: z
+        .strictObject({
+          /** The failure model (ONNX with its JSON metadata beside it), relative to the config file. */
+          model: z.string().min(1).default('models/saga-failure.onnx'),
+          /** Probability of failure from which a run is high risk: it then needs approval and gets more time. */
+          highRisk: z.number().min(0).max(1).default(0.5),
+          mediumRisk: z.number().min(0).max(1).default(0.2),
+        })
+        .prefault({}),
+      /** The hash-chained audit log, relative to stateDir. */
+      auditLog: z.string().min(1).default('audit/audit.log'),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       /** "scrape": opsbot scrapes the services' /metrics itself (embedded default); "prometheus": its HTTP API. */

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { LabelMatcherError, parseMatchers } from '../../engines/orchestrator/runbooks/label-matchers';
 import type { DocumentKind, DocumentMeta } from './source-document';
 
 export interface FrontMatter {
@@ -31,7 +32,7 @@ export function splitFrontMatter(text: string, source: string): FrontMatter {
       description: optionalString(fm.description),
       services: stringList(fm.services),
       tags: stringList(fm.tags),
-      alerts: stringList(fm.alerts),
+      alerts: alertNames(fm),
       owner: optionalString(fm.owner),
       lastReviewed:
         fm.last_reviewed instanceof Date
@@ -53,6 +54,30 @@ function optionalString(value: unknown): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   if (typeof value === 'number') return String(value);
   return undefined;
+}
+
+/**
+ * The alerts a document answers: the alertname equality matchers of its runbook triggers
+ * (`triggers.alerts: [{ alertname: ServiceDown }]`), and the plain `alerts:` list documents may still carry.
+ * A trigger that does not parse names nothing here; `runbooks lint` reports it.
+ */
+function alertNames(fm: Record<string, unknown>): string[] {
+  const names = stringList(fm.alerts);
+  const triggers = fm.triggers as { alerts?: unknown } | null | undefined;
+  const rules =
+    typeof triggers === 'object' && triggers !== null && Array.isArray(triggers.alerts)
+      ? triggers.alerts
+      : [];
+  for (const rule of rules) {
+    try {
+      for (const matcher of parseMatchers(rule)) {
+        if (matcher.name === 'alertname' && matcher.op === '=') names.push(matcher.value);
+      }
+    } catch (err) {
+      if (!(err instanceof LabelMatcherError)) throw err;
+    }
+  }
+  return [...new Set(names)];
 }
 
 function stringList(value: unknown): string[] {
