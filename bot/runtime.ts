@@ -45,18 +45,30 @@ import { buildPlatforms } from './platform/build-platforms';
 import type { Platforms } from './platform/platforms';
 import { buildMetricsSource } from './metrics/build-metrics-source';
 import type { MetricsSource } from './metrics/metrics-source';
-import { LogAuditTrail } from './core/audit-trail';
+import { LogAuditTrail, type AuditTrail } from './core/audit-trail';
+import { HashChainedAuditLog } from '../engines/audit/hash-chained-audit-log';
+import { createStandardActions } from '../engines/orchestrator/actions/standard-actions';
+import { buildOrchestrator, type BuiltOrchestrator } from '../engines/orchestrator/build-orchestrator';
+import { FileExecutionHistory } from '../engines/orchestrator/prediction/file-execution-history';
+import { OnnxRiskAssessor } from '../engines/orchestrator/prediction/onnx-risk-assessor';
+import { RunFeatureExtractor } from '../engines/orchestrator/prediction/run-features';
+import type { RiskAssessor, RiskQuestion } from '../engines/orchestrator/risk';
+import { createRunRunbookSkill } from './skills/run-runbook';
+import { createStartSagaSkill } from './skills/start-saga';
+import { createSagaStatusSkill } from './skills/saga-status';
+import { createApprovalCommands } from './skills/approval-commands';
+import { orchestratorElsewhereSkills } from './skills/orchestrator-elsewhere';
+import { threadOfTurn } from '../adapters/chat-threads';
+import { planReply, runReply } from './skills/plan-reply';
+import { AlertRouter, type AlertThreadRecord } from '../engines/orchestrator/alerts/alert-router';
+import { RunThreadReporter } from '../engines/orchestrator/alerts/run-thread-reporter';
+import { RunbookScheduler } from '../engines/orchestrator/runbook-scheduler';
 import { createTroubleshootSkill } from './skills/troubleshoot';
 import { buildEventBus, type BuiltEventBus } from '../engines/eventbus/build-event-bus';
 import { createQueryEventsSkill } from './skills/query-events';
 
 /** Engines that later issues add; until then they report themselves as missing rather than pretend. */
-const ENGINES_NOT_IN_THIS_BUILD = [
-  'orchestrator',
-  'predictive scaler',
-  'quality engine',
-  'maintenance controller',
-];
+const ENGINES_NOT_IN_THIS_BUILD = ['predictive scaler', 'quality engine', 'maintenance controller'];
 
 export interface Runtime {
   config: OpsbotConfig;
@@ -78,6 +90,15 @@ export interface Runtime {
    * chat, CLI commands) reach it through the server's REST API: the embedded log has one owner.
    */
   eventBus?: BuiltEventBus;
+  /**
+   * The orchestrator (runbooks and sagas), in the process that runs the background work, like the bus: its
+   * journal and the audit log have one owner. Other processes reach it through the REST API.
+   */
+  orchestrator?: BuiltOrchestrator;
+  /** Turns Alertmanager and Grafana alerts into runbook runs (with the orchestrator). */
+  alerts?: AlertRouter;
+  /** Where actions are recorded: the hash-chained audit log in the owning process, log lines elsewhere. */
+  audit: AuditTrail;
   /** Starts what runs in the background: local services (the demo fleet) and the metrics scraper. */
   start(): Promise<void>;
   /**
@@ -137,7 +158,14 @@ export function createRuntime(
   const built = buildPlatforms(config, configDir, deps.logger, { runsLocal: deps.runsPlatforms ?? false });
   const { platforms } = built;
   const metricsSource = buildMetricsSource(config, catalog, built);
-  const audit = new LogAuditTrail(deps.logger);
+  // One process appends to the hash chain; the others (a terminal chat) record as log lines.
+  const hashChainedAudit = deps.runsPlatforms
+    ? new HashChainedAuditLog({
+        file: path.resolve(stateDir, config.orchestrator.auditLog),
+        logger: deps.logger,
+      })
+    : undefined;
+  const audit: AuditTrail = hashChainedAudit ?? new LogAuditTrail(deps.logger);
   const recordsNamed = <T>(name: string): RecordStore<T> => {
     // One store per name: two file stores on one file would each overwrite the other's records.
     let store = recordStores.get(name);
@@ -160,6 +188,76 @@ export function createRuntime(
         logger: deps.logger,
       })
     : undefined;
+
+  const notifier = new Notifier(config.notifications.targets);
+  const history = deps.runsPlatforms
+    ? new FileExecutionHistory({ stateDir, logger: deps.logger })
+    : undefined;
+  const risk =
+    history &&
+    lazyRiskAssessor(config, configDir, { metrics: metricsSource.source, outcomes: history }, deps.logger);
+  const orchestrator = history
+    ? buildOrchestrator(config, {
+        configDir,
+        stateDir,
+        actions: createStandardActions({
+          catalog,
+          platforms,
+          probe: new HttpHealthProbe(config.health.timeoutMs, 0),
+          metrics: metricsSource.source,
+          notifier,
+          publish: eventBus ? (input) => eventBus.bus.publish(input) : undefined,
+          shell: config.orchestrator.shell,
+          verifyTimeoutMs: config.platform.verifyTimeoutSeconds * 1000,
+        }),
+        audit,
+        logger: deps.logger,
+        sessionsRedisUrl: redisUrl,
+        history,
+        risk,
+        rolesAllow: (roles, permission) => policy.rolesAllow(roles, permission),
+      })
+    : undefined;
+  if (orchestrator && eventBus) publishTransitions(orchestrator, eventBus, deps.logger);
+  const alerts =
+    orchestrator &&
+    new AlertRouter({
+      orchestrator: orchestrator.service,
+      notifier,
+      target: config.orchestrator.alertsTarget,
+      renderPlan: planReply,
+      threads: recordsNamed<AlertThreadRecord>('alert-threads'),
+      logger: deps.logger,
+      // With no trigger bound to the alert, the runbooks that read closest to it are offered, never started.
+      suggest: async (alert) => {
+        if (knowledge.status().state !== 'ready') return [];
+        const query = [alert.labels.alertname, alert.annotations.summary, alert.annotations.description]
+          .filter(Boolean)
+          .join(' ');
+        const hits = await knowledge.search(query, { k: 3, filter: { kind: 'runbook' } });
+        return hits
+          .filter((hit) => hit.meta.id !== undefined && hit.relevance > config.knowledge.minRelevance)
+          .map((hit) => ({ runbookId: hit.meta.id as string, title: hit.title, score: hit.relevance }));
+      },
+    });
+  const scheduler =
+    orchestrator &&
+    new RunbookScheduler({
+      orchestrator: orchestrator.service,
+      store: orchestrator.store,
+      notifier,
+      target: config.orchestrator.alertsTarget,
+      renderPlan: planReply,
+      logger: deps.logger,
+    });
+  const threadReporter =
+    orchestrator &&
+    new RunThreadReporter({
+      orchestrator: orchestrator.service,
+      notifier,
+      renderRun: (run) => runReply(run),
+      logger: deps.logger,
+    });
 
   const components: Component[] = [
     {
@@ -226,6 +324,7 @@ export function createRuntime(
       check: async () => ({ state: 'ok', detail: metricsSource.source.description }),
     },
     ...(eventBus ? [eventBus.component] : []),
+    ...(orchestrator ? [orchestrator.component] : []),
     ...ENGINES_NOT_IN_THIS_BUILD.map((name): Component => ({
       name,
       requiredForReadiness: false,
@@ -273,8 +372,23 @@ export function createRuntime(
   skills.register(createTroubleshootSkill({ knowledge, composer }));
   skills.register(createQueryEventsSkill({ bus: eventBus?.bus, audit }));
   for (const skill of notInstalledSkills()) skills.register(skill);
+  if (orchestrator) {
+    skills
+      .register(createRunRunbookSkill({ orchestrator: orchestrator.service, threadOf: threadOfTurn }))
+      .register(createStartSagaSkill({ orchestrator: orchestrator.service, threadOf: threadOfTurn }))
+      .register(createSagaStatusSkill({ orchestrator: orchestrator.service }));
+  } else {
+    for (const skill of orchestratorElsewhereSkills()) skills.register(skill);
+  }
 
-  const dialogue = new DialogueManager({ nlu, skills, policy, catalog, logger: deps.logger });
+  const dialogue = new DialogueManager({
+    nlu,
+    skills,
+    policy,
+    catalog,
+    logger: deps.logger,
+    interceptors: orchestrator ? [createApprovalCommands(orchestrator.service)] : [],
+  });
   const assistant = new Assistant({ dialogue, sessions, logger: deps.logger, metrics: deps.metrics });
 
   return {
@@ -291,14 +405,20 @@ export function createRuntime(
     platforms,
     metrics: metricsSource.source,
     eventBus,
+    orchestrator,
+    ...(alerts ? { alerts } : {}),
+    audit,
     async start() {
       await built.start();
       metricsSource.start();
       await eventBus?.start();
+      threadReporter?.start();
+      await orchestrator?.start();
+      scheduler?.start();
     },
     dedup,
     records: recordsNamed,
-    notifier: new Notifier(config.notifications.targets),
+    notifier,
     refreshKnowledge: () => knowledge.refresh(knowledgeSources, configDir),
     async close() {
       await predictorsLoaded;
@@ -308,7 +428,14 @@ export function createRuntime(
         predictors?.close(),
         metricsSource.source.close?.(),
         built.close(),
-        eventBus?.close(),
+        (async () => {
+          // Runs stop before the bus they publish to and the audit log they write.
+          scheduler?.stop();
+          await orchestrator?.close();
+          await Promise.all([history?.close(), risk?.close(), threadReporter?.stop()]);
+          await eventBus?.close();
+          await hashChainedAudit?.close();
+        })(),
       ]);
       // Last: the stores above may still be using the connection.
       if (redis) await closeRedisClient(redis);
@@ -333,4 +460,68 @@ export function createEmbeddingProvider(config: OpsbotConfig, configDir: string)
     });
   }
   return new UseLiteEmbeddingProvider();
+}
+
+/** Every run transition on the bus as `ops.saga.step.succeeded`, `ops.runbook.awaiting_approval`, … */
+function publishTransitions(orchestrator: BuiltOrchestrator, eventBus: BuiltEventBus, logger: Logger): void {
+  orchestrator.service.onTransition(({ type, run, step }) => {
+    if (type === 'lease_renewed') return;
+    void eventBus.bus
+      .publish({
+        type: `ops.${run.kind}.${type}`,
+        source: 'opsbot/orchestrator',
+        subject: run.id,
+        correlationid: run.correlationId,
+        data: {
+          runId: run.id,
+          definition: run.definitionId,
+          status: run.status,
+          actor: run.actor,
+          ...(step
+            ? { step: { id: step.id, status: step.status, attempts: step.attempts, error: step.error } }
+            : {}),
+          ...(run.error ? { error: run.error } : {}),
+        },
+      })
+      .catch((err: unknown) =>
+        logger.warn({ err, runId: run.id, type }, 'could not publish a run transition'),
+      );
+  });
+}
+
+/**
+ * The failure model, loaded in the background: the first runs after start-up go unscored rather than wait,
+ * and a missing or stale model turns prediction off with a warning instead of stopping opsbot.
+ */
+function lazyRiskAssessor(
+  config: OpsbotConfig,
+  configDir: string,
+  sources: { metrics: MetricsSource; outcomes: FileExecutionHistory },
+  logger: Logger,
+): RiskAssessor & { close(): Promise<void> } {
+  const file = path.resolve(configDir, config.orchestrator.prediction.model);
+  let loaded: OnnxRiskAssessor | undefined;
+  let description = `loading ${config.orchestrator.prediction.model}`;
+  const loading = (async () => {
+    try {
+      loaded = await OnnxRiskAssessor.load(file, {
+        features: new RunFeatureExtractor(sources),
+        thresholds: config.orchestrator.prediction,
+      });
+      description = `failure prediction ${loaded.description}`;
+    } catch (err) {
+      description = `failure prediction off: ${(err as Error).message}`;
+      logger.warn({ err }, 'failure prediction is off');
+    }
+  })();
+  return {
+    get description() {
+      return description;
+    },
+    assess: (question: RiskQuestion) => (loaded ? loaded.assess(question) : Promise.resolve(undefined)),
+    async close() {
+      await loading;
+      await loaded?.release();
+    },
+  };
 }

@@ -195,7 +195,10 @@ export function createSlackAdapter(runtime: Runtime, slack: SlackConfig, logger:
       await client.chat.postEphemeral({ channel, user: click.userId, ...render(reply, conversation) });
       return;
     }
-    await showClick(client, respond, channel, message, body.container?.is_ephemeral === true, click);
+    // One approval of several: the buttons stay for the next approver.
+    if (outcome !== 'recorded') {
+      await showClick(client, respond, channel, message, body.container?.is_ephemeral === true, click);
+    }
     const rendered = render(reply, conversation);
     if (conversation.kind === 'command') {
       await respond({ response_type: slack.commandResponse, replace_original: false, ...rendered });

@@ -84,7 +84,13 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
     // An Action.Submit click comes as a reply to the card's message. As with Action.Execute, that card is
     // replaced by who chose what and the outcome, so its buttons cannot be pressed twice — unless the click
     // was refused (not this person's confirmation to give): then the buttons stay for whoever may press them.
-    if (click && activity.replyToId && outcome !== 'refused' && outcome !== 'failed') {
+    if (
+      click &&
+      activity.replyToId &&
+      outcome !== 'refused' &&
+      outcome !== 'failed' &&
+      outcome !== 'recorded'
+    ) {
       const card = renderClickOutcome({ who: speaker(activity), label: click.label ?? click.value }, reply);
       try {
         await context.updateActivity({ ...messageFor({ ...rendered, card }), id: activity.replyToId });
@@ -106,7 +112,7 @@ export function createTeamsAdapter(runtime: Runtime, config: TeamsConfig, logger
     }
     const { reply, outcome } = await runtime.assistant.answer(turnOf(activity, click), correlationId);
     // A message leaves the card and its buttons in place, so the click can be tried again or by someone else.
-    if (outcome === 'refused' || outcome === 'failed') {
+    if (outcome === 'refused' || outcome === 'failed' || outcome === 'recorded') {
       await answerInvoke(context, MESSAGE_RESPONSE_TYPE, reply.text);
       return;
     }

@@ -1,100 +1,13 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../config/load';
+import { Option } from 'commander';
 import type { DeadLetter } from '../../engines/eventbus/dead-letters';
 import type { OpsEvent } from '../../engines/eventbus/envelope';
 import type { PublishResult, ReplayResult } from '../../engines/eventbus/event-bus';
 import type { ListedRule } from '../../engines/eventbus/routing-rules';
-import { fail, UsageError } from './exit';
+import { UsageError } from './exit';
+import { addServerOptions, callServer, limit, print } from './server-client';
 
-const TIMEOUT_MS = 15_000;
 const DATA_CHARS = 120;
-
-interface Server {
-  url: string;
-  apiKey?: string;
-}
-
-interface Answer {
-  /** The body as the server sent it, for --json. */
-  text: string;
-  json: unknown;
-}
-
-function serverUrl(value: string): string {
-  if (!URL.canParse(value) || !['http:', 'https:'].includes(new URL(value).protocol))
-    throw new InvalidArgumentError('must be an http(s) URL, like http://127.0.0.1:3000');
-  return value.replace(/\/+$/, '');
-}
-
-function limit(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new InvalidArgumentError('must be a whole number from 1 to 1000');
-  return n;
-}
-
-/** Where `opsbot serve` listens with this configuration. */
-function configuredUrl(): string {
-  const { host, port } = loadConfig().config.server;
-  // A server bound to every address is reached on loopback from its own machine.
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
-}
-
-function serverOf(command: Command): Server {
-  const { url, apiKey } = command.optsWithGlobals<{ url?: string; apiKey?: string }>();
-  // fetch would refuse such a header and look like a network failure; the key itself is never echoed.
-  if (apiKey !== undefined && /\s/.test(apiKey))
-    throw new UsageError('--api-key (or OPSBOT_API_KEY): an API key has no spaces or line breaks');
-  return { url: url ?? configuredUrl(), apiKey };
-}
-
-/**
- * One request to the server's REST API. The server's refusal of a request (4xx) is a usage error, exit 2;
- * its own failure (5xx) or no answer at all is exit 1.
- */
-async function call(server: Server, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(server.apiKey ? { authorization: `Bearer ${server.apiKey}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    text = await response.text();
-  } catch (err) {
-    if ((err as Error).name === 'TimeoutError')
-      fail(`no answer from opsbot at ${server.url} within ${TIMEOUT_MS / 1000} s`, 1);
-    fail(`cannot reach opsbot at ${server.url} (is opsbot serve running?)`, 1);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    // A proxy or another program on the port answers without opsbot's error body.
-    const message =
-      (json as { error?: { message?: unknown } } | undefined)?.error?.message ??
-      `${server.url} answered HTTP ${response.status} ${response.statusText}`;
-    if (response.status >= 500) fail(String(message), 1);
-    throw new UsageError(String(message));
-  }
-  if (json === undefined) fail(`${server.url} did not answer with JSON (is it an opsbot server?)`, 1);
-  return { text, json };
-}
-
-function print(lines: string | string[]): void {
-  process.stdout.write(`${Array.isArray(lines) ? lines.join('\n') : lines}\n`);
-}
 
 function queryString(params: Record<string, string | number | undefined>): string {
   const defined = Object.entries(params).flatMap(([k, v]): [string, string][] =>
@@ -123,19 +36,11 @@ function deadLetterLine(l: DeadLetter): string {
  * the server process, so this never opens it itself.
  */
 export function registerEventsCommands(program: Command): void {
-  const events = program
-    .command('events')
-    .description('publish and find events, routing rules and dead letters on a running opsbot server')
-    .option(
-      '--url <url>',
-      'the opsbot server (default: http://<server.host>:<server.port> from the configuration)',
-      serverUrl,
-    )
-    .addOption(
-      new Option('--api-key <key>', 'API key with the permissions needed (prefer the environment)').env(
-        'OPSBOT_API_KEY',
-      ),
-    );
+  const events = addServerOptions(
+    program
+      .command('events')
+      .description('publish and find events, routing rules and dead letters on a running opsbot server'),
+  );
   const json = ['--json', 'print the JSON response body'] as const;
 
   events
@@ -159,7 +64,7 @@ export function registerEventsCommands(program: Command): void {
         } catch (err) {
           throw new UsageError(`--data: not JSON: ${(err as Error).message}`);
         }
-        const answer = await call(serverOf(command), 'POST', '/api/v1/events', {
+        const answer = await callServer(command, 'POST', '/api/v1/events', {
           type,
           source: options.source,
           subject: options.subject,
@@ -205,8 +110,8 @@ export function registerEventsCommands(program: Command): void {
         },
         command: Command,
       ) => {
-        const answer = await call(
-          serverOf(command),
+        const answer = await callServer(
+          command,
           'GET',
           `/api/v1/events${queryString({
             type: options.type,
@@ -231,7 +136,7 @@ export function registerEventsCommands(program: Command): void {
     .argument('<id>')
     .option(...json)
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
-      const answer = await call(serverOf(command), 'GET', `/api/v1/events/${encodeURIComponent(id)}`);
+      const answer = await callServer(command, 'GET', `/api/v1/events/${encodeURIComponent(id)}`);
       print(options.json ? answer.text : JSON.stringify(answer.json, null, 2));
     });
 
@@ -242,7 +147,7 @@ export function registerEventsCommands(program: Command): void {
     .description('the rules in force: from the configuration file and added through the API')
     .option(...json)
     .action(async (options: { json?: boolean }, command: Command) => {
-      const answer = await call(serverOf(command), 'GET', '/api/v1/routing/rules');
+      const answer = await callServer(command, 'GET', '/api/v1/routing/rules');
       if (options.json) return print(answer.text);
       const { rules } = answer.json as { rules: ListedRule[] };
       print(rules.length === 0 ? 'no routing rules' : rules.map((r) => `${r.id} (${r.origin}) ${r.summary}`));
@@ -268,8 +173,8 @@ export function registerEventsCommands(program: Command): void {
         options: { type?: string; reason?: string; limit?: number; json?: boolean },
         command: Command,
       ) => {
-        const answer = await call(
-          serverOf(command),
+        const answer = await callServer(
+          command,
           'GET',
           `/api/v1/dlq${queryString({ type: options.type, reason: options.reason, limit: options.limit })}`,
         );
@@ -285,7 +190,7 @@ export function registerEventsCommands(program: Command): void {
     .argument('<id>')
     .option(...json)
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
-      const answer = await call(serverOf(command), 'GET', `/api/v1/dlq/${encodeURIComponent(id)}`);
+      const answer = await callServer(command, 'GET', `/api/v1/dlq/${encodeURIComponent(id)}`);
       print(options.json ? answer.text : JSON.stringify(answer.json, null, 2));
     });
 
@@ -308,7 +213,7 @@ export function registerEventsCommands(program: Command): void {
             : options.type !== undefined
               ? { type: options.type }
               : { all: true };
-        const answer = await call(serverOf(command), 'POST', '/api/v1/dlq/replay', body);
+        const answer = await callServer(command, 'POST', '/api/v1/dlq/replay', body);
         const result = answer.json as ReplayResult;
         print(
           options.json

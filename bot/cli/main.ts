@@ -15,6 +15,9 @@ import { ServerMetrics } from '../server/metrics';
 import { startServer, type RunningServer } from '../server/server';
 import { signToken } from '../server/signed-token';
 import { registerEventsCommands } from './events-commands';
+import { registerAuditCommands } from './audit-commands';
+import { registerRunbooksCommands } from './runbooks-commands';
+import { registerSagasCommands } from './sagas-commands';
 import { fail, UsageError } from './exit';
 import { registerKnowledgeCommands } from './knowledge-commands';
 import { registerPlatformCommands } from './platform-commands';
@@ -192,6 +195,9 @@ program
 registerKnowledgeCommands(program);
 registerPlatformCommands(program);
 registerEventsCommands(program);
+registerRunbooksCommands(program);
+registerSagasCommands(program);
+registerAuditCommands(program);
 
 async function main(): Promise<void> {
   try {

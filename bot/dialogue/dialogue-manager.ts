@@ -38,8 +38,24 @@ const ENTITY_WORDS: Record<EntityType, string> = {
   customer_id: 'a customer id such as cus_9KQ2',
 };
 
+/**
+ * `recorded`: a decision that leaves its question open for others (one approval of two): adapters keep the
+ * buttons. `refused`: not this person's to answer: adapters keep the buttons and tell only them.
+ */
 export type TurnOutcomeKind =
-  'answered' | 'asked_slot' | 'asked_confirmation' | 'asked_clarification' | 'cancelled' | 'refused';
+  | 'answered'
+  | 'asked_slot'
+  | 'asked_confirmation'
+  | 'asked_clarification'
+  | 'cancelled'
+  | 'refused'
+  | 'recorded';
+
+/** What a TurnInterceptor answered, and how adapters should treat the message that was clicked. */
+export interface InterceptedTurn {
+  reply: Reply;
+  kind: Extract<TurnOutcomeKind, 'answered' | 'refused' | 'recorded'>;
+}
 
 export interface TurnOutcome {
   reply: Reply;
@@ -48,12 +64,22 @@ export interface TurnOutcome {
   kind: TurnOutcomeKind;
 }
 
+/**
+ * A turn that is a command to an engine rather than a request to understand: an Approve click on a posted
+ * plan, "approve 3f9c2a1b". It is answered before the NLU sees it, with the speaker's roles from policy.
+ */
+export interface TurnInterceptor {
+  matches(turn: InboundTurn): boolean;
+  handle(turn: InboundTurn, actor: { id: string; roles: string[] }): Promise<InterceptedTurn>;
+}
+
 export interface DialogueDeps {
   nlu: NluEngine;
   skills: SkillRegistry;
   policy: Policy;
   catalog: ServiceCatalog;
   logger: Logger;
+  interceptors?: readonly TurnInterceptor[];
   now?: () => number;
 }
 
@@ -76,6 +102,15 @@ export class DialogueManager {
     // next turn (a choice or a new request) closes it.
     if (clarifying && (clarifying.expiresAt <= this.now() || clarifying.requestedBy === turn.user.id)) {
       delete state.clarifying;
+    }
+    const interceptor = this.deps.interceptors?.find((i) => i.matches(turn));
+    if (interceptor) {
+      const { reply, kind } = await interceptor.handle(turn, {
+        id: turn.user.id,
+        roles: this.deps.policy.rolesFor(turn.user),
+      });
+      const nluOfCommand: NluResult = { text: turn.text, intent: 'confirm', confidence: 1, entities: [] };
+      return new TurnContext(turn, nluOfCommand, state, correlationId).done(kind, reply);
     }
     let nlu: NluResult;
     if (turn.action?.actionId === CLARIFY_ACTION_ID) {

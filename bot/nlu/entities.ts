@@ -37,6 +37,8 @@ const CUSTOMER_WORD_ID = /\b(customer)\s+(?:id\s+)?(\d{3,})\b/dgi;
 
 const UUID = /(?<![\w-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])/gi;
 const SAGA_NUMBER = /(?<![\w-])saga-\d+(?![\w-])/gi;
+/** "run 3f9c2a1b", "saga 3f9c2a1b": the first 8 hex digits of a run id, as run listings show them. */
+const SHORT_RUN_ID = /\b(?:saga|run)\s+(?:id\s+)?#?([0-9a-f]{8})(?![\w-])/dgi;
 
 const KEBAB_ID = '[a-z0-9]+(?:[-_][a-z0-9]+)+';
 const RUNBOOK_ID_AFTER = new RegExp(
@@ -215,6 +217,10 @@ export class EntityExtractor {
       add('saga_id', match[0].toLowerCase(), match.index, end(match));
     for (const match of matchesOf(SAGA_NUMBER, text))
       add('saga_id', match[0].toLowerCase(), match.index, end(match));
+    for (const match of matchesOf(SHORT_RUN_ID, text)) {
+      const [start, stop] = match.indices?.[1] as [number, number];
+      add('saga_id', (match[1] as string).toLowerCase(), start, stop);
+    }
     this.addRunbooks(text, add);
     this.addAlertNames(text, add);
     for (const match of matchesOf(DOTTED_NAME, text)) {

@@ -41,6 +41,11 @@ export class Policy {
     return this.decide(user, permission).allowed;
   }
 
+  /** For a caller known by its roles alone (an approver recorded earlier, an engine acting for someone). */
+  rolesAllow(roles: readonly string[], permission: Permission): boolean {
+    return roles.some((role) => grants(this.grants.get(role), permission));
+  }
+
   private expand(role: string, seen: Set<string>): Set<Permission> {
     const result = new Set<Permission>();
     if (seen.has(role)) return result; // a cycle in `inherits` adds nothing more

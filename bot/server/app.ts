@@ -14,6 +14,8 @@ import { errorHandler, sendError } from './http-errors';
 import { readJsonBody } from './json-body';
 import { NOTIFY_PERMISSION, parseNotifyRequest } from './notify-request';
 import { eventsApi } from './events-api';
+import { orchestratorApi } from './orchestrator-api';
+import { alertWebhooks } from '../../adapters/alerts/alert-webhooks';
 import type { ServerMetrics } from './metrics';
 
 /** The request body limit the API promises: larger bodies get 413 before any of them is parsed. */
@@ -94,7 +96,24 @@ export function createApp({
         authenticator,
         policy: runtime.policy,
         logger,
+        audit: runtime.audit,
       }),
+    );
+  }
+
+  if (runtime.orchestrator) {
+    app.use(
+      orchestratorApi({
+        orchestrator: runtime.orchestrator.service,
+        authenticator,
+        policy: runtime.policy,
+        logger,
+      }),
+    );
+  }
+  if (runtime.alerts) {
+    app.use(
+      alertWebhooks({ router: runtime.alerts, token: runtime.config.orchestrator.webhookToken, logger }),
     );
   }
 

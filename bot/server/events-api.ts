@@ -1,6 +1,8 @@
 import { Router, type Request } from 'express';
 import { ErrorCode, RequestError } from '../core/errors';
+import type { AuditTrail } from '../core/audit-trail';
 import type { Logger } from '../core/logger';
+import type { Principal } from '../core/message';
 import type { Policy } from '../policy/policy';
 import type { DeadLetterFilter, DeadLetterReason } from '../../engines/eventbus/dead-letters';
 import type { EventInput } from '../../engines/eventbus/envelope';
@@ -33,8 +35,11 @@ export function eventsApi(deps: {
   authenticator: Authenticator;
   policy: Policy;
   logger: Logger;
+  /** Rule changes and replays are recorded here (the hash-chained audit log in the server). */
+  audit: AuditTrail;
 }): Router {
   const router = Router();
+  const roles = (user: Principal) => deps.policy.rolesFor(user);
 
   const authorise = (req: Request, permission: string) =>
     authorisedCaller(deps.authenticator, deps.policy, req.get('authorization'), permission, 'api');
@@ -72,26 +77,28 @@ export function eventsApi(deps: {
   router.post('/api/v1/routing/rules', async (req, res) => {
     const user = authorise(req, ROUTING_MANAGE);
     const rule = await deps.rules.add(await readJsonBody(req, MAX_EVENTS_BODY_BYTES));
-    deps.logger.info(
-      { event: 'audit', action: 'routing.rule_added', phase: 'succeeded', actor: user.id, rule: rule.id },
-      'routing rule added',
-    );
+    deps.audit.record({
+      action: 'routing.rule_added',
+      phase: 'succeeded',
+      actor: user.id,
+      roles: roles(user),
+      correlationId: req.correlationId,
+      details: { rule: rule.id },
+    });
     res.status(201).json({ rule });
   });
 
   router.delete('/api/v1/routing/rules/:id', async (req, res) => {
     const user = authorise(req, ROUTING_MANAGE);
     await deps.rules.remove(String(req.params.id));
-    deps.logger.info(
-      {
-        event: 'audit',
-        action: 'routing.rule_removed',
-        phase: 'succeeded',
-        actor: user.id,
-        rule: req.params.id,
-      },
-      'routing rule removed',
-    );
+    deps.audit.record({
+      action: 'routing.rule_removed',
+      phase: 'succeeded',
+      actor: user.id,
+      roles: roles(user),
+      correlationId: req.correlationId,
+      details: { rule: String(req.params.id) },
+    });
     res.status(204).end();
   });
 
@@ -111,17 +118,14 @@ export function eventsApi(deps: {
     const user = authorise(req, EVENTS_REPLAY);
     const body = await readJsonBody(req, MAX_EVENTS_BODY_BYTES);
     const result = await deps.bus.replay(replayFilter(body));
-    deps.logger.info(
-      {
-        event: 'audit',
-        action: 'events.replay',
-        phase: result.failed.length > 0 ? 'failed' : 'succeeded',
-        actor: user.id,
-        replayed: result.replayed.length,
-        failed: result.failed.length,
-      },
-      'dead letters replayed',
-    );
+    deps.audit.record({
+      action: 'events.replay',
+      phase: result.failed.length > 0 ? 'failed' : 'succeeded',
+      actor: user.id,
+      roles: roles(user),
+      correlationId: req.correlationId,
+      details: { replayed: result.replayed.length, failed: result.failed.length },
+    });
     res.json(result);
   });
 

@@ -23,37 +23,11 @@ interface MissingCapability {
 
 const MISSING: MissingCapability[] = [
   {
-    intent: 'run_runbook',
-    permission: 'runbook.run',
-    summary: 'Run a runbook',
-    examples: ['run the restart-service runbook for payments'],
-    capability: 'The orchestrator (runbook automation)',
-    slots: [{ entity: 'runbook', required: true, prompt: 'Which runbook?' }],
-    mutating: true,
-    describe: (s) => `run runbook ${s.runbook}${s.service ? ` for ${s.service}` : ''}`,
-  },
-  {
     intent: 'capacity_forecast',
     permission: 'capacity.read',
     summary: 'Forecast load and capacity',
     examples: ['forecast load for checkout tomorrow'],
     capability: 'The predictive scaler',
-  },
-  {
-    intent: 'saga_status',
-    permission: 'sagas.read',
-    summary: 'Show the status of sagas',
-    examples: ['status of saga-0042'],
-    capability: 'The orchestrator (sagas)',
-  },
-  {
-    intent: 'start_saga',
-    permission: 'saga.start',
-    summary: 'Start a saga',
-    examples: ['start the order fulfillment saga'],
-    capability: 'The orchestrator (sagas)',
-    mutating: true,
-    describe: () => 'start a saga',
   },
   {
     intent: 'alert_status',

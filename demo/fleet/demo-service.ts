@@ -152,6 +152,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Run
       // one key cannot both do the work.
       const stored = key === undefined ? undefined : idempotency.get(key);
       if (stored) {
+        metrics.observeReplay(route);
         reply(stored.status, stored.text, { [IDEMPOTENT_REPLAY_HEADER]: 'true' });
         return;
       }

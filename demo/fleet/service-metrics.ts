@@ -15,6 +15,7 @@ export class ServiceMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'service' | 'route' | 'method' | 'code'>;
   private readonly duration: Histogram<'service' | 'route'>;
+  private readonly replays: Counter<'service' | 'route'>;
 
   constructor(
     private readonly service: string,
@@ -35,6 +36,12 @@ export class ServiceMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+    this.replays = new Counter({
+      name: 'demo_idempotent_replays_total',
+      help: 'POSTs answered from the idempotency store (a retry with a key already seen): no work was done again.',
+      labelNames: ['service', 'route'] as const,
+      registers,
+    });
     new Gauge({
       name: 'demo_cpu_utilisation',
       help: 'Simulated CPU utilisation 0..1, driven by the request rate relative to capacity.',
@@ -50,6 +57,10 @@ export class ServiceMetrics {
       labelNames: ['service', 'replica', 'pid'] as const,
       registers,
     }).set({ service, replica, pid: String(process.pid) }, 1);
+  }
+
+  observeReplay(route: string): void {
+    this.replays.inc({ service: this.service, route });
   }
 
   observeRequest(route: string, method: string, code: number, seconds: number): void {

@@ -196,6 +196,15 @@ describe('HTTP API', () => {
     expect(readiness.components).toContainEqual(
       expect.objectContaining({
         name: 'orchestrator',
+        state: 'ok',
+        detail: expect.stringMatching(
+          /^17 runbooks \(\d+ with steps\), 3 sagas, 0 running here; store file; /,
+        ),
+      }),
+    );
+    expect(readiness.components).toContainEqual(
+      expect.objectContaining({
+        name: 'predictive scaler',
         state: 'unknown',
         detail: 'not installed in this build',
       }),

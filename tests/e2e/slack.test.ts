@@ -13,6 +13,7 @@ import { testConfig, testServer } from '../support/runtime';
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123';
 const OPERATOR = 'UOPS0001';
 const VIEWER = 'UVIEW001';
+const SECOND_OPERATOR = 'UOPS0002';
 
 type FakeSlack = Awaited<ReturnType<typeof fakeSlack>>;
 
@@ -33,6 +34,7 @@ describe('Slack', () => {
       testConfig(
         (raw) => {
           raw.policy.users[`slack:${OPERATOR}`] = ['operator'];
+          raw.policy.users[`slack:${SECOND_OPERATOR}`] = ['operator'];
           raw.notifications = { targets: { oncall: { channel: 'slack', conversation: 'C0ONCALL' } } };
         },
         {
@@ -318,6 +320,63 @@ describe('Slack', () => {
     expect(callsAfter(start).map((c) => c.method)).toContain('chat.postMessage (429)');
     expect(delivered.at - sent).toBeGreaterThanOrEqual(1000);
   });
+
+  it('shows a runbook plan with Approve / Deny: the requester may not approve it, another operator does, once', async () => {
+    const start = slack.calls.length;
+    await mention(OPERATOR, 'run runbook service-down for payments', '1700007000.000100', 'C0CHAN07');
+    const planPost = await waitForCall(slack, 'chat.postMessage', start);
+    expect(validateBlockKit(planPost.body as any)).toEqual([]);
+    expect(planPost.body.text).toMatch(/service-down/);
+    const approve = buttonIn(planPost.body.blocks, 'orchestrator.approve');
+    expect(approve.value).toMatch(/^[0-9a-f]{8}$/);
+    const message = { ts: '1700007001.000100', text: planPost.body.text, blocks: planPost.body.blocks };
+    const orchestrator = server.runtime.orchestrator!.service;
+    const [run] = await orchestrator.list({ definitionId: 'service-down' });
+    expect(run).toMatchObject({
+      status: 'awaiting_approval',
+      actor: `slack:${OPERATOR}`,
+      thread: { channel: 'slack', conversation: 'C0CHAN07', threadTs: '1700007000.000100' },
+    });
+
+    // The requester's own click is refused, to them alone, and the buttons stay.
+    let before = slack.calls.length;
+    await click(message, approve, OPERATOR, 'C0CHAN07');
+    const refusal = await waitForCall(slack, 'chat.postEphemeral', before);
+    expect(refusal.body).toMatchObject({ channel: 'C0CHAN07', user: OPERATOR });
+    expect(refusal.body.text).toMatch(/someone else to approve/);
+    expect(callsAfter(before).some((c) => c.method === 'chat.update')).toBe(false);
+
+    // Another operator approves: the buttons are replaced by who chose, and the run starts.
+    before = slack.calls.length;
+    await click(message, approve, SECOND_OPERATOR, 'C0CHAN07');
+    const update = await waitForCall(slack, 'chat.update', before);
+    expect(JSON.stringify(update.body.blocks)).toContain(`<@${SECOND_OPERATOR}> chose`);
+    const ended = await orchestrator.wait(run!.id, { timeoutMs: 60_000 });
+    expect(['succeeded', 'failed', 'compensated']).toContain(ended.status);
+    expect(ended.steps[0]?.status).not.toBe('pending');
+    // Its progress lands in the thread it was asked in.
+    await slack.waitFor((calls) =>
+      calls
+        .slice(before)
+        .some(
+          (c) =>
+            c.method === 'chat.postMessage' &&
+            c.body.thread_ts === '1700007000.000100' &&
+            /step|run/i.test(c.body.text),
+        ),
+    );
+
+    // A second click on the same approval runs nothing again.
+    before = slack.calls.length;
+    await click(message, approve, VIEWER, 'C0CHAN07');
+    await click(message, approve, SECOND_OPERATOR, 'C0CHAN07');
+    await slack.waitFor((calls) =>
+      calls.slice(before).some((c) => c.method === 'chat.postMessage' && /already decided/.test(c.body.text)),
+    );
+    const runs = await orchestrator.list({ definitionId: 'service-down' });
+    expect(runs).toHaveLength(1);
+    expect((await orchestrator.get(run!.id))?.version).toBe(ended.version);
+  }, 90_000);
 
   it('posts notifications to a configured channel', async () => {
     const start = slack.calls.length;

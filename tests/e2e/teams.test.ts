@@ -7,6 +7,7 @@ import { testConfig, testRuntime, testServer } from '../support/runtime';
 
 const BOT = { id: '28:opsbot-bot-id', name: 'opsbot' };
 const ALICE = { id: '29:alice-teams-id', aadObjectId: 'aad-alice', name: 'Alice Example' };
+const BOB = { id: '29:bob-teams-id', aadObjectId: 'aad-bob', name: 'Bob Example' };
 const PERSONAL = { id: 'a:personal-alice', conversationType: 'personal', tenantId: 'tenant-1' };
 const GROUP = {
   id: '19:group-chat@thread.v2',
@@ -173,6 +174,41 @@ describe('Microsoft Teams channel', () => {
       }),
     );
   });
+
+  it('shows a runbook plan card whose Approve the requester may not press, and another person may, once', async () => {
+    const conversation = { ...GROUP, id: '19:approvals@thread.v2' };
+    const plan = await say({
+      conversation,
+      text: `${MENTION} run runbook service-down for payments`,
+      entities: [mentionEntity],
+    });
+    const approve = cardActions(cardOf(plan.body)).find(
+      (a) => a.type === 'Action.Submit' && a.data?.opsbot?.actionId === 'orchestrator.approve',
+    );
+    expect(approve.data.opsbot.value).toMatch(/^[0-9a-f]{8}$/);
+    const orchestrator = server.runtime.orchestrator!.service;
+    const [run] = await orchestrator.list({ definitionId: 'service-down' });
+    expect(run).toMatchObject({
+      status: 'awaiting_approval',
+      thread: { channel: 'teams', conversation: conversation.id },
+    });
+
+    // Alice asked for it: her Approve is answered with a message, and the card keeps its buttons.
+    let before = connector.calls.length;
+    await post(activity({ conversation, value: approve.data, replyToId: 'plan-card-1' }));
+    const refusal = connector.calls.slice(before).filter((c) => c.method === 'POST');
+    expect(refusal.map((c) => c.body.text)).toEqual([expect.stringMatching(/someone else to approve/)]);
+    expect(connector.calls.slice(before).some((c) => c.method === 'PUT')).toBe(false);
+
+    // Bob approves: the card is replaced by who chose what, and the run starts.
+    before = connector.calls.length;
+    await post(activity({ conversation, from: BOB, value: approve.data, replyToId: 'plan-card-1' }));
+    const update = connector.calls.slice(before).find((c) => c.method === 'PUT');
+    expect(JSON.stringify(cardOf(update?.body))).toContain('Bob Example chose');
+    const ended = await orchestrator.wait(run!.id, { timeoutMs: 60_000 });
+    expect(ended.status).not.toBe('awaiting_approval');
+    expect((await orchestrator.list({ definitionId: 'service-down' })).length).toBe(1);
+  }, 90_000);
 
   it('runs an Action.Submit click through the dialogue and replaces the clicked card with the outcome', async () => {
     const conversation = { ...PERSONAL, id: 'a:submit-click' };

@@ -158,6 +158,7 @@ const LABELLED: Array<[string, Intent]> = [
   ['do we have enough instances for the holiday peak', 'capacity_forecast'],
 
   ['status of saga-0042', 'saga_status'],
+  ['status of run 3f9c2a1b', 'saga_status'],
   ['what sagas are running', 'saga_status'],
   ['list sagas', 'saga_status'],
   ['where is saga 3f2b8c9e-1d4a-4e6b-9c7d-2a1b3c4d5e6f', 'saga_status'],
@@ -441,6 +442,8 @@ describe('RuleNlu entities', () => {
       ],
     ],
     ['status of SAGA-0042', [['saga_id', 'saga-0042', 'SAGA-0042']]],
+    ['status of run 3F9C2A1B', [['saga_id', '3f9c2a1b', '3F9C2A1B']]],
+    ['show saga id 3f9c2a1b please', [['saga_id', '3f9c2a1b', '3f9c2a1b']]],
     [
       'where is 3F2B8C9E-1D4A-4E6B-9C7D-2A1B3C4D5E6F',
       [['saga_id', '3f2b8c9e-1d4a-4e6b-9c7d-2a1b3c4d5e6f', '3F2B8C9E-1D4A-4E6B-9C7D-2A1B3C4D5E6F']],
