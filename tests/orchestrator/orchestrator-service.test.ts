@@ -302,6 +302,27 @@ describe('OrchestratorService', () => {
       ]);
     });
 
+    it('a pending approval survives a restart: approved in the next process, the run goes ahead there', async () => {
+      const def = saga('restart', [step('a', 'do')], {
+        approval: { required: true, approvers: 1, selfApproval: false, ttlSeconds: 600, roles: [] },
+      });
+      const first = service([def], actions());
+      const run = await first.start({ definitionId: 'restart', params: {}, actor: operator, trigger: rest });
+      await first.close();
+      const second = service([def], actions(), new FileRunStore(dir));
+      await second.startBackgroundWork();
+      expect(await second.approval(run.approvalId as string)).toMatchObject({
+        status: 'pending',
+        required: 1,
+      });
+      expect((await second.approve(run.approvalId as string, operator)).result).toBe('refused');
+      expect(
+        (await second.approve(run.approvalId as string, { id: 'web:bob', roles: ['operator'] })).result,
+      ).toBe('approved');
+      expect((await second.wait(run.id)).status).toBe('succeeded');
+      expect(calls).toHaveLength(1);
+    });
+
     it('a denial ends the run before it starts', async () => {
       const orch = service([saga('s', [step('a', 'do')])], actions());
       const run = await orch.start({

@@ -279,7 +279,7 @@ describe('parseSaga', () => {
 
   it('refuses parameters that are not a JSON Schema ajv compiles', () => {
     expect(errors(replaceLine(6, '    orderId: {type: text}'))).toEqual([
-      { line: 3, message: expect.stringMatching(/^parameters is not a valid JSON Schema: /) },
+      { line: 3, message: expect.stringMatching(/^parameters: the schema does not compile: /) },
     ]);
     expect(errors(replaceLine(7, '  required: [order]'))).toEqual([
       { line: 3, message: expect.stringContaining('required property "order" is not defined') },

@@ -1,5 +1,4 @@
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import type { ErrorObject } from 'ajv/dist/2020';
 import {
   isCollection,
   isMap,
@@ -13,15 +12,23 @@ import {
 } from 'yaml';
 import type { Action, ActionRegistry } from '../action';
 import { APPROVAL_INPUT_SCHEMA } from '../actions/approval-inputs';
+import {
+  APPROVAL_FIELDS,
+  compileSchema,
+  defaultPolicy,
+  isRecord,
+  parseDuration,
+  POLICY_FIELDS,
+  RISK_LEVELS,
+  riskLevel,
+} from '../definition-fields';
 import { APPROVAL_ACTION } from '../run-planner';
 import { containsTemplate } from '../templates';
 import {
-  DEFAULT_POLICY,
   DEFAULT_STEP_RETRY,
   DEFAULT_STEP_TIMEOUT_MS,
   type LabelMatcher,
   type ParameterSchema,
-  type RiskLevel,
   type RunPolicy,
   type StepDefinition,
   type Triggers,
@@ -139,19 +146,12 @@ const STEP_ATTRIBUTES = [
   'continue_on_error',
 ];
 const UNDO_ATTRIBUTES = ['id', 'action'];
-const RISK_LEVELS: readonly RiskLevel[] = ['low', 'medium', 'high'];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const HEADING = /^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$/;
 /** Any indentation: a step may sit in a list item. */
 const FENCE = /^([ \t]*)(`{3,}|~{3,})(.*)$/;
 const ATTRIBUTE = /\s*([A-Za-z_][\w-]*)=(?:"([^"]*)"|'([^']*)'|([^\s"'=]+))/y;
-const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
-const DURATION_PART = /(\d+)(ms|s|m|h|d)/g;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
-addFormats(ajv);
 
 /** The definition a runbook file describes, or the problems that keep it from being one. Never throws. */
 export function parseRunbook(
@@ -187,14 +187,7 @@ export function describeSchemaError(error: ErrorObject, root: string): string {
   return `${root}${where}: ${error.message ?? error.keyword}${detail}`;
 }
 
-/** Milliseconds in "30s", "2m", "1h30m"; undefined for anything else (or zero). */
-export function parseDuration(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  let ms = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART))
-    ms += Number(amount) * (UNIT_MS[unit as string] as number);
-  return ms > 0 ? ms : undefined;
-}
+export { parseDuration } from '../definition-fields';
 
 interface ParsedYaml {
   /** False when it has errors (reported). */
@@ -586,14 +579,14 @@ class RunbookReader {
   }
 
   private readPolicy(value: unknown): RunPolicy | undefined {
-    const policy: RunPolicy = { ...DEFAULT_POLICY, approval: { ...DEFAULT_POLICY.approval } };
+    const policy = defaultPolicy();
     if (value === undefined || value === null) return policy;
     const line = (...path: string[]) => this.frontMatterLine(['policy', ...path]);
     if (!isRecord(value)) {
       this.report(line(), 'policy: must be a map (roles, approval, auto_run, risk)');
       return undefined;
     }
-    let sound = this.onlyKnownKeys(value, ['roles', 'approval', 'auto_run', 'risk'], ['policy']);
+    let sound = this.onlyKnownKeys(value, POLICY_FIELDS, ['policy']);
     const fail = (path: string[], message: string) => {
       this.report(line(...path), `policy.${path.join('.')}: ${message}`);
       sound = false;
@@ -606,7 +599,8 @@ class RunbookReader {
       else fail(['auto_run'], 'must be true or false');
     }
     if (value.risk !== undefined) {
-      if (RISK_LEVELS.includes(value.risk as RiskLevel)) policy.risk = value.risk as RiskLevel;
+      const risk = riskLevel(value.risk);
+      if (risk) policy.risk = risk;
       else fail(['risk'], `must be one of ${RISK_LEVELS.join(', ')}`);
     }
     const approval = value.approval;
@@ -615,12 +609,7 @@ class RunbookReader {
         fail(['approval'], 'must be a map (required, approvers, self_approval, ttl, roles)');
         return undefined;
       }
-      sound =
-        this.onlyKnownKeys(
-          approval,
-          ['required', 'approvers', 'self_approval', 'ttl', 'roles'],
-          ['policy', 'approval'],
-        ) && sound;
+      sound = this.onlyKnownKeys(approval, APPROVAL_FIELDS, ['policy', 'approval']) && sound;
       const flag = (field: 'required' | 'self_approval'): boolean | undefined => {
         const flagValue = approval[field];
         if (flagValue === undefined || typeof flagValue === 'boolean') return flagValue;
@@ -662,7 +651,7 @@ class RunbookReader {
     }
     const validate = compileSchema(schema);
     if (typeof validate === 'string') {
-      this.report(line(), `parameters: the schema does not compile: ${validate}`);
+      this.report(line(), `parameters: ${validate}`);
       return undefined;
     }
     // A template default (`{{ alert.labels.service }}`) stands for any value: only literal defaults are checked.
@@ -687,7 +676,7 @@ class RunbookReader {
     return sound ? schema : undefined;
   }
 
-  private onlyKnownKeys(value: Record<string, unknown>, known: string[], path: string[]): boolean {
+  private onlyKnownKeys(value: Record<string, unknown>, known: readonly string[], path: string[]): boolean {
     const unknown = Object.keys(value).filter((key) => !known.includes(key));
     for (const key of unknown) {
       this.report(
@@ -712,18 +701,6 @@ class RunbookReader {
     if (bad < 0) return items as string[];
     this.report(this.frontMatterLine([...path, bad]), `${path.join('.')}[${bad}]: must be text`);
     return undefined;
-  }
-}
-
-/** The validator, or why the schema does not compile. */
-function compileSchema(schema: ParameterSchema): ValidateFunction | string {
-  try {
-    return ajv.compile(schema);
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    // The validator keeps what it needs; left in ajv, two runbooks' schemas with one $id would collide.
-    ajv.removeSchema(schema);
   }
 }
 
@@ -757,8 +734,4 @@ function dedent(line: string, width: number): string {
   let i = 0;
   while (i < width && (line[i] === ' ' || line[i] === '\t')) i++;
   return line.slice(i);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import {
   isMap,
   isScalar,
@@ -13,16 +11,24 @@ import {
   type Scalar,
 } from 'yaml';
 import { INTENTS } from '../../../bot/nlu/intents';
+import {
+  APPROVAL_FIELDS,
+  compileSchema,
+  defaultPolicy,
+  isRecord,
+  POLICY_FIELDS,
+  RISK_LEVELS,
+  riskLevel,
+  UNIT_MS,
+} from '../definition-fields';
 import { actionNames, actionShape, type ActionCatalog } from '../runbooks/runbook-parser';
 import { templateReferences } from '../templates';
 import {
-  DEFAULT_POLICY,
   DEFAULT_STEP_RETRY,
   DEFAULT_STEP_TIMEOUT_MS,
   type ActionCall,
   type ApprovalPolicy,
   type ParameterSchema,
-  type RiskLevel,
   type RunPolicy,
   type StepDefinition,
   type Triggers,
@@ -52,8 +58,6 @@ export interface ParsedSaga {
 const SAGA_FILE = /\.ya?ml$/;
 const KEBAB_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const RISK_LEVELS: readonly RiskLevel[] = ['low', 'medium', 'high'];
 /** What `{{ run.… }}` offers (templates.ts TemplateScope.run). */
 const RUN_FIELDS = new Set(['id', 'correlationId', 'actor']);
 /** Retries beyond this are a loop, not resilience; the step should fail and compensate instead. */
@@ -70,8 +74,6 @@ const SAGA_FIELDS = [
   'triggers',
   'steps',
 ] as const;
-const POLICY_FIELDS = ['roles', 'approval', 'auto_run', 'risk'] as const;
-const APPROVAL_FIELDS = ['required', 'approvers', 'self_approval', 'ttl', 'roles'] as const;
 const TRIGGER_FIELDS = ['intents'] as const;
 const STEP_FIELDS = [
   'id',
@@ -212,7 +214,7 @@ class SagaReader {
       return this.error(line, 'parameters must be a JSON Schema object (type: object, properties: …)');
     if (schema.type !== 'object') return this.error(line, 'parameters must have type: object');
     const properties = schema.properties ?? {};
-    if (!isPlainObject(properties) || !Object.values(properties).every(isPlainObject)) {
+    if (!isRecord(properties) || !Object.values(properties).every(isRecord)) {
       return this.error(line, 'parameters.properties must map each parameter name to its schema');
     }
     const required = schema.required ?? [];
@@ -223,11 +225,8 @@ class SagaReader {
     if (additionalProperties !== undefined && typeof additionalProperties !== 'boolean') {
       return this.error(line, 'parameters.additionalProperties must be true or false');
     }
-    try {
-      compileSchema(schema);
-    } catch (err) {
-      return this.error(line, `parameters is not a valid JSON Schema: ${(err as Error).message}`);
-    }
+    const compiled = compileSchema(schema);
+    if (typeof compiled === 'string') return this.error(line, `parameters: ${compiled}`);
     return {
       ...schema,
       type: 'object',
@@ -239,7 +238,7 @@ class SagaReader {
   }
 
   private policy(entry: Entry | undefined): RunPolicy {
-    const policy: RunPolicy = { ...DEFAULT_POLICY, approval: { ...DEFAULT_POLICY.approval } };
+    const policy = defaultPolicy();
     if (!entry) return policy;
     const fields = this.fields(entry.value, 'policy', POLICY_FIELDS, entry.key);
     if (!fields) return policy;
@@ -250,9 +249,11 @@ class SagaReader {
     const risk = fields.get('risk');
     if (risk) {
       const level = this.text(risk, 'policy.risk');
-      if (level !== undefined && !(RISK_LEVELS as readonly string[]).includes(level)) {
+      const known = level === undefined ? undefined : riskLevel(level);
+      if (known) policy.risk = known;
+      else if (level !== undefined) {
         this.error(this.lineOf(risk.key), `policy.risk must be one of ${RISK_LEVELS.join(', ')}`);
-      } else if (level !== undefined) policy.risk = level as RiskLevel;
+      }
     }
     const approval = fields.get('approval');
     if (approval) policy.approval = this.approval(approval, policy.approval);
@@ -534,24 +535,4 @@ class SagaReader {
 
 function scalarValue(node: Node | null | undefined): unknown {
   return node && isScalar(node) ? node.value : undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-let schemaCompiler: Ajv2020 | undefined;
-
-/** Compiles like the event schema registry (strict draft 2020-12): a schema it would refuse is refused here. */
-function compileSchema(schema: Record<string, unknown>): void {
-  if (!schemaCompiler) {
-    schemaCompiler = new Ajv2020({ strict: true, allowUnionTypes: true });
-    addFormats(schemaCompiler);
-  }
-  try {
-    schemaCompiler.compile(schema);
-  } finally {
-    // Only whether it compiles matters here; keeping it would make a second file with the same $id clash.
-    schemaCompiler.removeSchema(schema);
-  }
 }
