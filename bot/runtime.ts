@@ -57,6 +57,7 @@ import { createRunRunbookSkill } from './skills/run-runbook';
 import { createStartSagaSkill } from './skills/start-saga';
 import { createSagaStatusSkill } from './skills/saga-status';
 import { createApprovalCommands } from './skills/approval-commands';
+import { createCancelRunCommand } from './skills/cancel-run-command';
 import { orchestratorElsewhereSkills } from './skills/orchestrator-elsewhere';
 import { threadOfTurn } from '../adapters/chat-threads';
 import { planReply, runReply } from './skills/plan-reply';
@@ -387,7 +388,15 @@ export function createRuntime(
     policy,
     catalog,
     logger: deps.logger,
-    interceptors: orchestrator ? [createApprovalCommands(orchestrator.service)] : [],
+    interceptors: orchestrator
+      ? [
+          createApprovalCommands(orchestrator.service),
+          createCancelRunCommand({
+            orchestrator: orchestrator.service,
+            rolesAllow: (roles, permission) => policy.rolesAllow(roles, permission),
+          }),
+        ]
+      : [],
   });
   const assistant = new Assistant({ dialogue, sessions, logger: deps.logger, metrics: deps.metrics });
 

@@ -99,7 +99,7 @@ export function outcomeText(outcome: ApprovalOutcome, verb: 'approve' | 'deny'):
     case 'recorded':
       return `Recorded your approval of ${approval.summary}. It needs ${outcome.remaining} more ${approvals(outcome.remaining)} before it goes ahead.`;
     case 'approved':
-      return `Approved: ${approval.summary}. ${approval.stepId ? `Run ${approval.runId} continues with step ${approval.stepId}` : `Run ${approval.runId} starts now`}; progress follows in its thread.`;
+      return `Approved: ${approval.summary}. ${approval.stepId ? `Run ${approval.runId} continues with step ${approval.stepId}` : `Run ${approval.runId} starts now`}; ask "status of run ${approval.runId.slice(0, 8)}" to follow it.`;
     case 'denied': {
       const reason = approval.denial?.reason;
       return `Denied: ${approval.summary}. ${approval.stepId ? `Run ${approval.runId} stops and takes back what it did` : `Run ${approval.runId} will not start`}${reason ? ` (reason: ${reason})` : ''}.`;

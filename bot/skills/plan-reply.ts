@@ -35,7 +35,7 @@ export function planReply(plan: RunPlan, approval?: Approval): Reply {
     { label: 'Risk', value: riskSummary(plan.risk, plan.policy) },
   ];
   const steps = plan.steps.map((step) => plannedStepLine(step, definition.kind));
-  const notes = [...plan.policyNotes, ...(plan.risk?.reasons ?? []).map((r) => `Risk: ${r}`)];
+  const notes = [...plan.policyNotes, ...riskReasons(plan.risk).map((r) => `Risk: ${r}`)];
 
   const blocks: Block[] = [{ type: 'section', text: heading }];
   if (definition.description) blocks.push({ type: 'section', text: definition.description });
@@ -69,7 +69,9 @@ export function runReply(run: WorkflowRun, approval?: Approval): Reply {
     { label: 'Started', value: utc(run.createdAt) },
     ...(run.endedAt ? [{ label: 'Ended', value: utc(run.endedAt) }] : []),
     { label: 'Parameters', value: parameterList(run.params) },
-    ...(run.risk ? [{ label: 'Risk', value: [riskSummary(run.risk), ...run.risk.reasons].join('; ') }] : []),
+    ...(run.risk
+      ? [{ label: 'Risk', value: [riskSummary(run.risk), ...riskReasons(run.risk)].join('; ') }]
+      : []),
     ...(approval ? [{ label: 'Approval', value: approvalState(approval) }] : []),
   ];
   const steps = run.steps.map(stepRunLine);
@@ -186,6 +188,11 @@ function approvalPolicy(policy: RunPolicy): string {
   const who = approval.roles.length > 0 ? ` from ${approval.roles.join(' or ')}` : '';
   const self = approval.selfApproval ? 'the requester may approve' : 'not from the requester';
   return `${approval.approvers} approval${approval.approvers === 1 ? '' : 's'}${who}, ${self}`;
+}
+
+/** Why a run scored as it did; a low score needs no explaining, and listing its factors would only alarm. */
+function riskReasons(risk: RiskAssessment | undefined): string[] {
+  return risk && risk.level !== 'low' ? risk.reasons : [];
 }
 
 function riskSummary(risk: RiskAssessment | undefined, policy?: RunPolicy): string {

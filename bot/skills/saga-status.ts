@@ -43,7 +43,8 @@ export function createSagaStatusSkill(deps: { orchestrator: Orchestrator }): Ski
   };
 }
 
-async function findRun(orchestrator: Orchestrator, id: string): Promise<WorkflowRun | undefined> {
+/** A run by its full id, or by the first 8 characters that listings show. */
+export async function findRun(orchestrator: Orchestrator, id: string): Promise<WorkflowRun | undefined> {
   const run = await orchestrator.get(id);
   if (run || id.length !== 8) return run;
   const recent = await orchestrator.list({ limit: SEARCHED_FOR_SHORT_ID });

@@ -83,7 +83,8 @@ export class RunDriver {
       }
       if (!ok && stepDef.continueOnError) continue;
       if (!ok) {
-        run.error = `step ${step.id} failed: ${step.error ?? 'unknown error'}`;
+        const tries = step.attempts > 1 ? ` after ${step.attempts} attempts` : '';
+        run.error = `step ${step.id} failed${tries}: ${step.error ?? 'unknown error'}`;
         return this.compensate(run, definition, false);
       }
     }
@@ -184,10 +185,7 @@ export class RunDriver {
         if (err instanceof RunCancelled) throw err;
         step.error = (err as Error).message;
         const permanent = err instanceof PermanentActionError || err instanceof TemplateError;
-        if (permanent || step.attempts >= maxAttempts) {
-          const tries = step.attempts > 1 ? ` (after ${step.attempts} attempts)` : '';
-          return this.fail(run, step, `${step.error}${tries}`);
-        }
+        if (permanent || step.attempts >= maxAttempts) return this.fail(run, step, step.error);
         await this.pause(backoffDelayMs(stepDef.retry, step.attempts, this.host.random), runSignal);
       }
     }

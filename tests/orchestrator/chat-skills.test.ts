@@ -550,7 +550,7 @@ describe('approval commands', () => {
     const last = await commands().handle(typed(`approve ${id}`), carol);
     expect(last.kind).toBe('answered');
     expect(last.reply.text).toBe(
-      'Approved: run runbook payments-failover. Run 00000001-aaaa-4bbb-8ccc-000000000001 starts now; progress follows in its thread.',
+      'Approved: run runbook payments-failover. Run 00000001-aaaa-4bbb-8ccc-000000000001 starts now; ask "status of run 00000001" to follow it.',
     );
     expect(orchestrator.decisions.map((d) => [d.verb, d.approvalId, d.actor.id])).toEqual([
       ['approve', id, 'web:bob'],

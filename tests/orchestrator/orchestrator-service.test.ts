@@ -215,7 +215,8 @@ describe('OrchestratorService', () => {
       (await orch.start({ definitionId: 'flaky', params: {}, actor: operator, trigger: rest })).id,
     );
     expect(failed.status).toBe('failed');
-    expect(failed.steps[0]?.error).toBe('503 from payments (after 3 attempts)');
+    expect(failed.steps[0]?.error).toBe('503 from payments');
+    expect(failed.error).toBe('step a failed after 3 attempts: 503 from payments');
   });
 
   it('times a step out and counts the timeout as a failed attempt', async () => {
@@ -234,7 +235,8 @@ describe('OrchestratorService', () => {
       (await orch.start({ definitionId: 'slow', params: {}, actor: operator, trigger: rest })).id,
     );
     expect(run.status).toBe('failed');
-    expect(run.steps[0]?.error).toBe('timed out after 30 ms (after 2 attempts)');
+    expect(run.steps[0]?.error).toBe('timed out after 30 ms');
+    expect(run.error).toBe('step a failed after 2 attempts: timed out after 30 ms');
     expect(calls).toHaveLength(2);
   });
 

@@ -227,7 +227,7 @@ function describe(
     case 'mutating_steps':
       return ['mutating', `${inputs.mutatingSteps} steps that change something`];
     case 'services':
-      return ['services', `touches ${targets.length} services`];
+      return ['services', `touches ${targets.length} service${targets.length === 1 ? '' : 's'}`];
     case 'declared_risk':
       return ['declared', `declared ${inputs.declaredRisk} risk`];
   }
