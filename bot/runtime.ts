@@ -58,6 +58,7 @@ import { createStartSagaSkill } from './skills/start-saga';
 import { createSagaStatusSkill } from './skills/saga-status';
 import { createApprovalCommands } from './skills/approval-commands';
 import { createCancelRunCommand } from './skills/cancel-run-command';
+import { routeIntentsThroughRunbooks } from './skills/runbook-intent-skill';
 import { orchestratorElsewhereSkills } from './skills/orchestrator-elsewhere';
 import { threadOfTurn } from '../adapters/chat-threads';
 import { planReply, runReply } from './skills/plan-reply';
@@ -378,6 +379,12 @@ export function createRuntime(
       .register(createRunRunbookSkill({ orchestrator: orchestrator.service, threadOf: threadOfTurn }))
       .register(createStartSagaSkill({ orchestrator: orchestrator.service, threadOf: threadOfTurn }))
       .register(createSagaStatusSkill({ orchestrator: orchestrator.service }));
+    routeIntentsThroughRunbooks(
+      skills,
+      orchestrator.service.definitions('runbook'),
+      { orchestrator: orchestrator.service, threadOf: threadOfTurn },
+      (message) => deps.logger.warn(message),
+    );
   } else {
     for (const skill of orchestratorElsewhereSkills()) skills.register(skill);
   }

@@ -58,12 +58,13 @@ describe('"cancel run <id>" in chat', () => {
       .register(inProcessAction('reserve', async () => void done.push('reserve'), { mutating: true }))
       .register(inProcessAction('release', async () => void done.push('release'), { mutating: true }))
       .register(
-        inProcessAction('hang', (_, ctx) => {
-          entered();
-          return new Promise((_, reject) =>
-            ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))),
-          );
-        }),
+        inProcessAction(
+          'hang',
+          (_, ctx) =>
+            new Promise((_, reject) =>
+              ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))),
+            ),
+        ),
       );
     orchestrator = new OrchestratorService({
       store: new FileRunStore(dir),
