@@ -19,7 +19,7 @@
  *
  * Options: --runs <per arm> (2000), --rate <sagas started per second per arm> (10), --concurrency <cap per
  * arm> (64), --phase-seconds (30), --seed (1), --model <file.onnx> (models/saga-failure.onnx),
- * --high-risk <probability> (0.5, the config default).
+ * --high-risk <probability> (default: orchestrator.prediction.highRisk of the configuration, 0.3).
  */
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -66,7 +66,6 @@ const RUN_TIMEOUT_MS = 120_000;
 const LATENCY_SAMPLES = 2000;
 /** Calls before timing starts, so the JIT has compiled the path being timed. */
 const LATENCY_WARM_UP = 200;
-const MEDIUM_RISK = 0.2;
 
 const STARTER: Actor = { id: 'simulation', roles: ['admin'] };
 /** Someone else than the starter, so approval works whatever a saga's self-approval rule says. */
@@ -88,7 +87,11 @@ async function main(): Promise<void> {
   const phaseSeconds = args['phase-seconds'] ?? 30;
   const seed = args.seed ?? 1;
   const modelFile = path.resolve(args.model ?? path.join(packageRoot(), 'models', 'saga-failure.onnx'));
-  const thresholds = { highRisk: args['high-risk'] ?? 0.5, mediumRisk: MEDIUM_RISK };
+  const configured = loadConfig().config.orchestrator.prediction;
+  const thresholds = {
+    highRisk: args['high-risk'] ?? configured.highRisk,
+    mediumRisk: configured.mediumRisk,
+  };
 
   console.log(`sim:sagas — ${machineLine()}`);
   const fleet = await startFleet(seed);
