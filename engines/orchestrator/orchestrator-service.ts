@@ -780,7 +780,8 @@ export class OrchestratorService implements Orchestrator {
           );
         }
       }
-      await this.adoptOrphans();
+      // Only a shared store can gain orphans while this process runs: another process died.
+      if (this.options.store.shared) await this.adoptOrphans();
     } catch (err) {
       this.options.logger.warn({ err }, 'orchestrator housekeeping failed');
     } finally {
