@@ -1,0 +1,302 @@
+import { detectPii } from '../../engines/quality/pii/detect';
+import { detectCards } from '../../engines/quality/pii/detectors/card';
+import { detectPhones } from '../../engines/quality/pii/detectors/phone';
+import { detectSsns } from '../../engines/quality/pii/detectors/ssn';
+import { detectSecrets } from '../../engines/quality/pii/detectors/secret';
+import { DEFAULT_THRESHOLD, PII_TYPES } from '../../engines/quality/pii/finding';
+
+/** Each reported finding as [type, the text it covers]. */
+function found(text: string): [string, string][] {
+  return detectPii(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+}
+
+function expectOnly(text: string, type: string, value: string): void {
+  expect(found(text)).toEqual([[type, value]]);
+}
+
+describe('types', () => {
+  it('has the names the issue fixes', () => {
+    expect(PII_TYPES).toEqual([
+      'email',
+      'phone',
+      'credit_card',
+      'iban',
+      'us_ssn',
+      'ip_address',
+      'secret',
+      'person_name',
+    ]);
+    expect(DEFAULT_THRESHOLD).toBe(0.5);
+  });
+});
+
+describe('email', () => {
+  it.each([
+    ['reach me at jane.doe@example.com please', 'jane.doe@example.com'],
+    ['mailto:ops+alerts@corp.example.co.uk', 'ops+alerts@corp.example.co.uk'],
+    ['<Bob_Smith-2@mail.example.org>', 'Bob_Smith-2@mail.example.org'],
+    ['Send it to X@EXAMPLE.IO.', 'X@EXAMPLE.IO'],
+  ])('finds %s', (text, value) => expectOnly(text, 'email', value));
+
+  it('does not take a URL password and host for an address', () => {
+    expect(found('postgres://app:s3cr3tpw@db.example.com:5432/orders')).toEqual([['secret', 's3cr3tpw']]);
+  });
+  it('skips scp-style git remotes and handles', () => {
+    expect(found('git clone git@github.com:acme/opsbot.git')).toEqual([]);
+    expect(found('ping @oncall about it, user@localhost')).toEqual([]);
+  });
+});
+
+describe('phone', () => {
+  it.each([
+    ['call +44 20 7946 0958 now', '+44 20 7946 0958'],
+    ['+1-415-555-0132', '+1-415-555-0132'],
+    ['office: (415) 555-0132', '(415) 555-0132'],
+    ['+1 (415) 555-0132', '+1 (415) 555-0132'],
+    ['cell 415.555.0132', '415.555.0132'],
+    ['london desk 020 7946 0958', '020 7946 0958'],
+    ['Berlin 030 12345678', '030 12345678'],
+    ['+49 30 12345678', '+49 30 12345678'],
+    ['mobile 07911 123456', '07911 123456'],
+    ['+44 (0)20 7946 0958', '+44 (0)20 7946 0958'],
+    ['+14155550132', '+14155550132'],
+    ['call me on 4155550132', '4155550132'],
+  ])('finds %s', (text, value) => expectOnly(text, 'phone', value));
+
+  it('does not run a number into the words and numbers after it', () => {
+    expect(found('call 020 7946 0958 at 10 am')).toEqual([['phone', '020 7946 0958']]);
+  });
+  it('scores a bare 10-digit run low without a phone word, higher with one', () => {
+    const bare = detectPhones('ref 4155550132 resolved');
+    const cued = detectPhones('phone 4155550132');
+    expect(bare[0]?.score).toBeLessThan(DEFAULT_THRESHOLD);
+    expect(cued[0]?.score).toBeGreaterThanOrEqual(DEFAULT_THRESHOLD);
+    expect(found('job 4155550132 finished')).toEqual([]);
+    expect(found('4155550132')).toEqual([]);
+  });
+  it('raises a formatted number with phone context', () => {
+    const plain = detectPhones('see 020 7946 0958')[0]?.score ?? 0;
+    const cued = detectPhones('tel: 020 7946 0958')[0]?.score ?? 0;
+    expect(cued).toBeGreaterThan(plain);
+  });
+});
+
+describe('credit_card', () => {
+  it.each([
+    ['card 4111 1111 1111 1111 exp 12/27', '4111 1111 1111 1111'],
+    ['visa 4111-1111-1111-1111', '4111-1111-1111-1111'],
+    ['mastercard 5555555555554444', '5555555555554444'],
+    ['amex 3782 822463 10005', '3782 822463 10005'],
+    ['2223003122003222', '2223003122003222'],
+    ['paid with 6011 1111 1111 1117', '6011 1111 1111 1117'],
+  ])('finds %s', (text, value) => expectOnly(text, 'credit_card', value));
+
+  it('rejects card-length numbers failing Luhn', () => {
+    expect(found('card 4111 1111 1111 1112')).toEqual([]);
+    expect(detectCards('5555555555554445')).toEqual([]);
+  });
+  it('raises the score with card words and lowers it with order words', () => {
+    const plain = detectCards('4111111111111111')[0]?.score ?? 0;
+    const card = detectCards('credit card 4111111111111111')[0]?.score ?? 0;
+    const order = detectCards('order 4111111111111111')[0]?.score ?? 0;
+    expect(card).toBeGreaterThan(plain);
+    expect(order).toBeLessThan(DEFAULT_THRESHOLD);
+  });
+  it('does not report Luhn-valid numbers with no issuer prefix and no card word', () => {
+    expect(found('trace 1234567812345670 done')).toEqual([]);
+  });
+});
+
+describe('iban', () => {
+  it.each([
+    ['IBAN DE89 3704 0044 0532 0130 00 EUR', 'DE89 3704 0044 0532 0130 00'],
+    ['pay GB82WEST12345698765432.', 'GB82WEST12345698765432'],
+    ['FR14 2004 1010 0505 0001 3M02 606', 'FR14 2004 1010 0505 0001 3M02 606'],
+    ['NL91ABNA0417164300', 'NL91ABNA0417164300'],
+  ])('finds %s', (text, value) => expectOnly(text, 'iban', value));
+
+  it('rejects near-misses of mod-97', () => {
+    expect(found('IBAN DE89 3704 0044 0532 0130 01')).toEqual([]);
+    expect(found('GB82WEST12345698765423')).toEqual([]);
+  });
+});
+
+describe('us_ssn', () => {
+  it.each([
+    ['SSN 536-22-8745', '536-22-8745'],
+    ['applicant 078-05-1120 on file', '078-05-1120'],
+    ['social security number 536 22 8745', '536 22 8745'],
+    ['ssn: 536228745', '536228745'],
+  ])('finds %s', (text, value) => expectOnly(text, 'us_ssn', value));
+
+  it('applies the area/group/serial rules', () => {
+    expect(found('SSN 666-12-3456')).toEqual([]);
+    expect(found('SSN 900-12-3456')).toEqual([]);
+    expect(found('SSN 123-00-6789')).toEqual([]);
+    expect(found('SSN 123-45-0000')).toEqual([]);
+  });
+  it('needs context for the bare form', () => {
+    expect(detectSsns('536228745')[0]?.score).toBeLessThan(DEFAULT_THRESHOLD);
+    expect(detectSsns('ssn 536228745')[0]?.score).toBeGreaterThanOrEqual(DEFAULT_THRESHOLD);
+  });
+});
+
+describe('ip_address', () => {
+  it.each([
+    ['connect to 10.0.12.144 failed', '10.0.12.144'],
+    ['redis at 127.0.0.1:6379', '127.0.0.1'],
+    ['from 2001:db8::8a2e:370:7334', '2001:db8::8a2e:370:7334'],
+    ['listen [::1]:8080', '::1'],
+    ['peer fe80::1ff:fe23:4567:890a%eth0', 'fe80::1ff:fe23:4567:890a'],
+    ['2001:0db8:85a3:0000:0000:8a2e:0370:7334', '2001:0db8:85a3:0000:0000:8a2e:0370:7334'],
+  ])('finds %s', (text, value) => expectOnly(text, 'ip_address', value));
+
+  it('rejects bad octets and four-part versions', () => {
+    expect(found('host 256.1.1.1')).toEqual([]);
+    expect(found('upgraded to version 1.2.3.4')).toEqual([]);
+    expect(found('std::vector<int> at 10:22:33 on 00:1a:2b:3c:4d:5e')).toEqual([]);
+  });
+});
+
+describe('secret', () => {
+  const cases: [string, string][] = [
+    ['key AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'],
+    ['ASIAY34FZKBOKMUTVV7A was leaked', 'ASIAY34FZKBOKMUTVV7A'],
+    [
+      'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    ],
+    [
+      'the aws secret is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    ],
+    [
+      'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
+      'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
+    ],
+    [
+      'xapp-1-A0123456789-1234567890123-abcdef0123456789',
+      'xapp-1-A0123456789-1234567890123-abcdef0123456789',
+    ],
+    ['use ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789', 'ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789'],
+    ['gho_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789', 'gho_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789'],
+    [
+      'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456',
+      'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456',
+    ],
+    ['glpat-xYz0123456789AbCdEfGh', 'glpat-xYz0123456789AbCdEfGh'],
+    ['sk_live_51HqLyjAbCdEfGhIjKlMnOpQr', 'sk_live_51HqLyjAbCdEfGhIjKlMnOpQr'],
+    ['rk_test_51HqLyjAbCdEfGhIjKlMnOpQr', 'rk_test_51HqLyjAbCdEfGhIjKlMnOpQr'],
+    [
+      'Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+    ],
+    ['DATABASE_URL=postgres://app:hunter2@db:5432/app', 'hunter2'],
+    ['password=hunter2', 'hunter2'],
+    ['db_password: "correct horse battery"', 'correct horse battery'],
+    ['{"api_key": "a1b2c3d4e5f6g7h8"}', 'a1b2c3d4e5f6g7h8'],
+    ["client_secret='Zx9!qT2#mP'", 'Zx9!qT2#mP'],
+    ['X-Api-Key: 9f8e7d6c5b4a39281706f5e4d3c2b1a0', '9f8e7d6c5b4a39281706f5e4d3c2b1a0'],
+    ['export GITLAB_TOKEN=Qm9vbGVhbkhpZ2hFbnRyb3B5U3RyaW5nMTIz', 'Qm9vbGVhbkhpZ2hFbnRyb3B5U3RyaW5nMTIz'],
+    ['mysql -u root --password S3cure!pw', 'S3cure!pw'],
+    ['fyi my password is Tr0ub4dor&3.', 'Tr0ub4dor&3'],
+  ];
+  it.each(cases)('finds the value in %s', (text, value) => expectOnly(text, 'secret', value));
+
+  it('covers a PEM private key block whole', () => {
+    const pem = [
+      '-----BEGIN RSA PRIVATE KEY-----',
+      'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun',
+      '-----END RSA PRIVATE KEY-----',
+    ].join('\n');
+    expectOnly(`here is the key:\n${pem}\nthanks`, 'secret', pem);
+    const openssh =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    expectOnly(openssh, 'secret', openssh);
+  });
+  it('scores a publishable Stripe key low but reported, a secret key high', () => {
+    const [pk] = detectSecrets('pk_live_51HqLyjAbCdEfGhIjKlMnOpQr');
+    const [sk] = detectSecrets('sk_live_51HqLyjAbCdEfGhIjKlMnOpQr');
+    expect(pk?.score).toBeGreaterThanOrEqual(DEFAULT_THRESHOLD);
+    expect(pk?.score).toBeLessThan(sk?.score ?? 0);
+  });
+  it('skips placeholders, templates and non-secret keys', () => {
+    for (const text of [
+      'password=${DB_PASSWORD}',
+      'password: ********',
+      'token: <your-token>',
+      'api_key: null',
+      'secret_name: db-credentials',
+      'token_ttl: 3600',
+      'password_file=/run/secrets/db',
+      'token_url=https://auth.example.com/token',
+      'the token is expired',
+      'postgres://app:${PG_PASS}@db/app',
+      'author: Jane',
+    ])
+      expect([text, found(text)]).toEqual([text, []]);
+  });
+  it('needs context for a bare 40-character key', () => {
+    expect(found('blob wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toEqual([]);
+  });
+});
+
+describe('hard negatives', () => {
+  it.each([
+    'order 55102 shipped',
+    'ORD-88213 is delayed',
+    'request id 123e4567-e89b-12d3-a456-426614174000 failed',
+    'at 2024-05-01T10:22:33.123Z the pod restarted',
+    'on 2024-05-01 and 01/05/2024 and 01.05.2024',
+    'deployed v2.3.14 then 1.2.3 then 10.4.0-rc.1',
+    'commit 3f9c2a1 fixes the leak',
+    'commit 3f9c2a1b4e5d6f708192a3b4c5d6e7f809102a3b reverts it',
+    'merged a1b2c3d4e5f6 into main',
+    'took 1500ms, then 2h30m, p99 250 ms',
+    'image is 512MB, disk 1.5 TB, 10 000 000 rows',
+    'epoch 1714557600 and 1714557600123',
+    'tx 98765432101234567890 settled',
+    'ticket #4155550132',
+    'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    'retry in 30s; port 8080; pid 41211; build 20240501.3',
+    'chart nginx-15.2.3, helm 3.14.4, node 20.19.0',
+    'the ratio was 3:2 and the time 12:30',
+  ])('%s has no finding', (text) => expect(found(text)).toEqual([]));
+});
+
+describe('detectPii', () => {
+  it('resolves overlaps: the higher score wins', () => {
+    // The key=value rule and the GitHub token rule both cover the token; one finding remains.
+    const text = 'token=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789';
+    const findings = detectPii(text);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.score).toBeGreaterThan(0.9);
+  });
+  it('reports several types sorted by start, with UTF-16 offsets', () => {
+    const text = '🚨 page 👩‍💻 jane@example.com, card 4111 1111 1111 1111, from 10.1.2.3';
+    const findings = detectPii(text);
+    expect(findings.map((f) => f.type)).toEqual(['email', 'credit_card', 'ip_address']);
+    expect(findings[0]?.start).toBe(text.indexOf('jane'));
+    for (const f of findings) expect(f.score).toBeGreaterThanOrEqual(0.5);
+    expect(text.slice(findings[1]!.start, findings[1]!.end)).toBe('4111 1111 1111 1111');
+  });
+  it('honours a threshold and a type filter', () => {
+    expect(detectPii('4155550132', { threshold: 0.2 })).toHaveLength(1);
+    expect(detectPii('jane@example.com 10.1.2.3', { types: ['ip_address'] }).map((f) => f.type)).toEqual([
+      'ip_address',
+    ]);
+  });
+  it('handles a 500-character chat message', () => {
+    const base =
+      'hey @oncall, prod-api 2.14.3 is throwing 502s since 10:42 (order 55102, ORD-88213). Ping jane.doe@example.com or ' +
+      'call +1-415-555-0132. Redis at 10.0.4.17:6379, token=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789. commit 3f9c2a1 ' +
+      'fixes the retry loop; see request 123e4567-e89b-12d3-a456-426614174000 at 2024-05-01T10:42:00Z. ';
+    const message = (base + base).slice(0, 500);
+    expect(message).toHaveLength(500);
+    const findings = detectPii(message);
+    const types = findings.map((f) => f.type);
+    expect(types).toEqual(expect.arrayContaining(['email', 'phone', 'ip_address', 'secret']));
+    for (let i = 0; i < 200; i++) detectPii(message);
+    expect(detectPii('x'.repeat(100_000))).toEqual([]);
+  });
+});
