@@ -300,3 +300,21 @@ describe('detectPii', () => {
     expect(detectPii('x'.repeat(100_000))).toEqual([]);
   });
 });
+
+describe('cases found by the labelled set', () => {
+  it('leaves the SSN grouping (3-2-4) to the SSN detector: never a phone', () => {
+    expect(detectPii('ref 000-87-9521 in the ledger')).toEqual([]);
+    expect(detectPii('call 415-55-1234 now').filter((f) => f.type === 'phone')).toEqual([]);
+    expect(detectPii('ssn 123-45-6789')).toEqual([
+      { type: 'us_ssn', start: 4, end: 15, score: expect.any(Number) },
+    ]);
+  });
+
+  it('finds OpenAI-style project keys, and not words that merely start with sk-', () => {
+    const key = 'sk-proj-abcDEF123_ghiJKL456-mnoPQR789stuVWX012yz';
+    const text = `OPENAI_API_KEY=${key}`;
+    const [finding] = detectPii(text);
+    expect(finding).toMatchObject({ type: 'secret', start: text.indexOf(key), end: text.length });
+    expect(detectPii('pip install scikit-learn and sk-learn-tools')).toEqual([]);
+  });
+});

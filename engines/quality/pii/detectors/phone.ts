@@ -20,6 +20,8 @@ const INTL_00 = /^00[1-9]\d{0,2}(?:[ .-]\d{1,8}){1,5}$/;
 const NATIONAL = /^(?:\(0\d{1,4}\)[ -]?|0\d{1,4}[ -])\d{2,8}(?:[ -]\d{2,4}){0,3}$/;
 /** Dates written with digits only, which phone shapes would otherwise take: 2024-05-01, 01.05.2024. */
 const DATE = /^(?:\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{4})$/;
+/** 3-2-4 is the US SSN's grouping and no country's phone grouping: the SSN detector judges it. */
+const SSN_SHAPE = /^\d{3}[ -]\d{2}[ -]\d{4}$/;
 
 const BASE = { e164: 0.85, nanp: 0.8, national: 0.7, other: 0.35, bare: 0.3 } as const;
 /** Phone words near a candidate ("call", "tel", "mobile") lift a bare or odd-looking number above threshold. */
@@ -72,7 +74,7 @@ export function detectPhones(text: string): Finding[] {
     const candidate = m[0];
     const start = m.index;
     const digits = countDigits(candidate);
-    if (digits < 7) continue;
+    if (digits < 7 || SSN_SHAPE.test(candidate)) continue;
     let length = candidate.length;
     let shape: Shape;
     const best = bestPrefix(candidate);
