@@ -187,3 +187,26 @@ function unquoted(value: string): string {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * What to say when parameters are missing: one hint per parameter, then a complete request to copy. The same
+ * shape for runbooks and sagas, so people learn it once.
+ */
+export function missingParametersReply(
+  heading: string,
+  schema: ParameterSchema,
+  missing: string[],
+  ask: string,
+  example: string,
+): Reply {
+  const hints = missing.map((name) => parameterHint(schema, name));
+  return {
+    text: [heading, ...hints.map((h) => `- ${h}`), ask, example].join('\n'),
+    blocks: [
+      { type: 'section', text: heading },
+      { type: 'list', items: hints },
+      { type: 'section', text: ask },
+      { type: 'code', code: example },
+    ],
+  };
+}

@@ -3,7 +3,7 @@ import { textReply, type Reply } from '../core/message';
 import {
   exampleValue,
   missingParameters,
-  parameterHint,
+  missingParametersReply,
   parametersFromText,
   proposeRun,
   type ChatRunDeps,
@@ -86,8 +86,6 @@ function runbookParameters(
 
 function askForParameters(definition: WorkflowDefinition, missing: string[], ctx: SkillContext): Reply {
   const schema = definition.parameters;
-  const heading = `The ${definition.id} runbook needs ${missing.length === 1 ? 'one more parameter' : 'more parameters'}:`;
-  const hints = missing.map((name) => parameterHint(schema, name));
   const service = exampleValue(schema, 'service') ?? ctx.catalog.list()[0]?.name ?? '<service>';
   const example = [
     `run the ${definition.id} runbook`,
@@ -96,16 +94,13 @@ function askForParameters(definition: WorkflowDefinition, missing: string[], ctx
       .filter((name) => name !== 'service')
       .map((name) => `${name}=${exampleValue(schema, name) ?? '<value>'}`),
   ].join(' ');
-  const ask = 'Ask again with them, for example:';
-  return {
-    text: [heading, ...hints.map((h) => `- ${h}`), ask, example].join('\n'),
-    blocks: [
-      { type: 'section', text: heading },
-      { type: 'list', items: hints },
-      { type: 'section', text: ask },
-      { type: 'code', code: example },
-    ],
-  };
+  return missingParametersReply(
+    `The ${definition.id} runbook needs ${missing.length === 1 ? 'one more parameter' : 'more parameters'}:`,
+    schema,
+    missing,
+    'Ask again with them, for example:',
+    example,
+  );
 }
 
 function knownRunbooks(runbooks: readonly WorkflowDefinition[]): string {

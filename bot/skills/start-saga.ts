@@ -5,7 +5,7 @@ import { textReply, type Reply } from '../core/message';
 import {
   exampleValue,
   missingParameters,
-  parameterHint,
+  missingParametersReply,
   parameterNamed,
   parametersFromText,
   proposeRun,
@@ -128,19 +128,13 @@ function askForParameters(
   params: Record<string, unknown>,
   missing: string[],
 ): Reply {
-  const heading = `To start ${saga.id} (${saga.title}) I also need:`;
-  const hints = missing.map((name) => parameterHint(saga.parameters, name));
-  const ask = 'Ask again with everything, for example:';
-  const example = `start the ${saga.id} saga ${exampleCommand(saga, params)}`;
-  return {
-    text: [heading, ...hints.map((h) => `- ${h}`), ask, example].join('\n'),
-    blocks: [
-      { type: 'section', text: heading },
-      { type: 'list', items: hints },
-      { type: 'section', text: ask },
-      { type: 'code', code: example },
-    ],
-  };
+  return missingParametersReply(
+    `To start ${saga.id} (${saga.title}) I also need:`,
+    saga.parameters,
+    missing,
+    'Ask again with everything, for example:',
+    `start the ${saga.id} saga ${exampleCommand(saga, params)}`,
+  );
 }
 
 /** name=value for every required parameter: the given value, else the schema's example. */

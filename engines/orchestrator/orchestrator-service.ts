@@ -10,7 +10,7 @@ import type { ExecutionHistory, RiskAssessor } from './risk';
 import { FINAL_STATUSES, type RiskAssessment, type RunStatus, type StepRun, type WorkflowRun } from './run';
 import { RunDriver, type Transition } from './run-driver';
 import { RunParameters } from './run-parameters';
-import { adjustmentsFor, APPROVAL_ACTION, planRun } from './run-planner';
+import { adjustmentsFor, planRun } from './run-planner';
 import { StaleRunError, type RunQuery, type RunStore } from './run-store';
 import { resolveKnownTemplates } from './templates';
 import type { RunPolicy, WorkflowDefinition, WorkflowKind } from './workflow';
@@ -832,5 +832,3 @@ function numberOr(value: unknown, fallback: number): number {
 function notFound(message: string): OpsbotError {
   return new OpsbotError(ErrorCode.NotFound, message);
 }
-
-export { APPROVAL_ACTION };
