@@ -3,6 +3,8 @@ import { ErrorCode, isOpsbotError, RequestError } from './core/errors';
 import type { Logger } from './core/logger';
 import { textReply, type Channel, type InboundTurn, type Reply } from './core/message';
 import { KeyedSerialQueue } from './core/keyed-serial-queue';
+import { screenInboundTurn, withLeakWarning } from './core/chat-firewall';
+import type { PiiFirewall } from '../engines/quality/firewall/pii-firewall';
 import { NO_TURN_METRICS, type TurnMetrics } from './core/turn-metrics';
 import type { DialogueManager, TurnOutcomeKind } from './dialogue/dialogue-manager';
 import { newSession, type SessionStore } from './dialogue/session';
@@ -32,12 +34,18 @@ export class Assistant {
       sessions: SessionStore;
       logger: Logger;
       metrics?: TurnMetrics;
+      /** Screens what people type (chat path) and what opsbot answers (replies path). */
+      firewall?: PiiFirewall;
     },
   ) {}
 
-  async handle(turn: InboundTurn, correlationId: string = randomUUID()): Promise<TurnResult> {
-    validateText(turn);
+  async handle(received: InboundTurn, correlationId: string = randomUUID()): Promise<TurnResult> {
+    validateText(received);
     const started = performance.now();
+    const { firewall } = this.deps;
+    const { turn, findings } = firewall
+      ? screenInboundTurn(received, firewall)
+      : { turn: received, findings: [] };
     const key = sessionKey(turn.channel, turn.conversationId);
 
     const outcome = await this.queue.run(key, async () => {
@@ -62,6 +70,7 @@ export class Assistant {
         user: turn.user.id,
         conversation: turn.conversationId,
         textLength: turn.text.length,
+        ...(findings.length > 0 ? { piiRedacted: findings.map((f) => f.type) } : {}),
         action: turn.action?.actionId,
         intent: outcome.nlu.intent,
         confidence: outcome.nlu.confidence,
@@ -71,7 +80,13 @@ export class Assistant {
       },
       'turn handled',
     );
-    return { reply: outcome.reply, nlu: outcome.nlu, outcome: outcome.kind, correlationId };
+    const reply = withLeakWarning(outcome.reply, findings);
+    return {
+      reply: firewall ? firewall.redactValue(reply, 'replies') : reply,
+      nlu: outcome.nlu,
+      outcome: outcome.kind,
+      correlationId,
+    };
   }
 
   /**

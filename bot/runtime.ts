@@ -68,9 +68,16 @@ import { RunbookScheduler } from '../engines/orchestrator/runbook-scheduler';
 import { createTroubleshootSkill } from './skills/troubleshoot';
 import { buildEventBus, type BuiltEventBus } from '../engines/eventbus/build-event-bus';
 import { createQueryEventsSkill } from './skills/query-events';
+import { buildFirewall } from '../engines/quality/firewall/build-firewall';
+import { eventFieldRedactor } from '../engines/quality/firewall/event-field-redactor';
+import { FIREWALL_PATHS, type PiiFirewall } from '../engines/quality/firewall/pii-firewall';
+import { QualityMonitor } from '../engines/quality/quality-monitor';
+import { loadRuleSetsFile } from '../engines/quality/data/validation-rules';
+import { createDataQualitySkill } from './skills/data-quality';
+import { redactSecrets } from '../engines/audit/redact-secrets';
 
 /** Engines that later issues add; until then they report themselves as missing rather than pretend. */
-const ENGINES_NOT_IN_THIS_BUILD = ['predictive scaler', 'quality engine', 'maintenance controller'];
+const ENGINES_NOT_IN_THIS_BUILD = ['predictive scaler', 'maintenance controller'];
 
 export interface Runtime {
   config: OpsbotConfig;
@@ -101,6 +108,10 @@ export interface Runtime {
   alerts?: AlertRouter;
   /** Where actions are recorded: the hash-chained audit log in the owning process, log lines elsewhere. */
   audit: AuditTrail;
+  /** The PII and secrets firewall every path in this process goes through. */
+  firewall: PiiFirewall;
+  /** The quality engine's watch on events routed to it (`engine: quality`), beside the bus. */
+  quality?: QualityMonitor;
   /** Starts what runs in the background: local services (the demo fleet) and the metrics scraper. */
   start(): Promise<void>;
   /**
@@ -128,9 +139,12 @@ export function createRuntime(
      * terminal chat only talks about them.
      */
     runsPlatforms?: boolean;
+    /** The firewall the logger already screens with, so both count findings in one place. */
+    firewall?: PiiFirewall;
   },
 ): Runtime {
   const { config } = loaded;
+  const firewall = deps.firewall ?? buildFirewall(config.quality.firewall);
   const catalog = new ServiceCatalog(config);
   const policy = new Policy(config.policy);
   // With Redis configured for sessions, the other stores that several processes must share live there too,
@@ -155,6 +169,7 @@ export function createRuntime(
     path.resolve(configDir, config.knowledge.indexDir),
     embeddings,
     deps.logger,
+    (text) => firewall.redactText(text, 'knowledge'),
   ).load();
 
   const built = buildPlatforms(config, configDir, deps.logger, { runsLocal: deps.runsPlatforms ?? false });
@@ -165,6 +180,7 @@ export function createRuntime(
     ? new HashChainedAuditLog({
         file: path.resolve(stateDir, config.orchestrator.auditLog),
         logger: deps.logger,
+        redact: (entry) => firewall.redactValue(redactSecrets(entry), 'audit'),
       })
     : undefined;
   const audit: AuditTrail = hashChainedAudit ?? new LogAuditTrail(deps.logger);
@@ -177,6 +193,14 @@ export function createRuntime(
     }
     return store as RecordStore<T>;
   };
+  const quality = deps.runsPlatforms
+    ? new QualityMonitor({
+        rules: config.quality.rulesFile
+          ? loadRuleSetsFile(path.resolve(configDir, config.quality.rulesFile))
+          : undefined,
+        anomalies: config.quality.anomalies,
+      })
+    : undefined;
   const eventBus = deps.runsPlatforms
     ? buildEventBus(config, {
         configDir,
@@ -188,10 +212,14 @@ export function createRuntime(
           return service ? { ...service } : undefined;
         },
         logger: deps.logger,
+        redact: eventFieldRedactor(firewall),
+        engines: new Map(quality ? [['quality', quality]] : []),
       })
     : undefined;
 
-  const notifier = new Notifier(config.notifications.targets);
+  const notifier = new Notifier(config.notifications.targets, (reply) =>
+    firewall.redactValue(reply, 'replies'),
+  );
   const history = deps.runsPlatforms
     ? new FileExecutionHistory({ stateDir, logger: deps.logger })
     : undefined;
@@ -327,6 +355,21 @@ export function createRuntime(
     },
     ...(eventBus ? [eventBus.component] : []),
     ...(orchestrator ? [orchestrator.component] : []),
+    {
+      name: 'quality engine',
+      requiredForReadiness: false,
+      check: async () => ({
+        state: 'ok',
+        detail: [
+          config.quality.firewall.enabled
+            ? `PII firewall on ${FIREWALL_PATHS.filter((p) => firewall.enabled(p)).join(', ')}`
+            : 'PII firewall off',
+          quality
+            ? `${quality.report().length} event types watched${config.quality.rulesFile ? ` against ${config.quality.rulesFile}` : ', no validation rules'}`
+            : 'events are watched in the server',
+        ].join('; '),
+      }),
+    },
     ...ENGINES_NOT_IN_THIS_BUILD.map((name): Component => ({
       name,
       requiredForReadiness: false,
@@ -368,12 +411,14 @@ export function createRuntime(
           model: llm.model,
           apiKey: llm.apiKey,
           timeoutMs: llm.timeoutMs,
+          redact: (text) => firewall.redactText(text, 'llm'),
         })
       : undefined,
   });
   skills.register(createTroubleshootSkill({ knowledge, composer }));
   skills.register(createQueryEventsSkill({ bus: eventBus?.bus, audit }));
   for (const skill of notInstalledSkills()) skills.register(skill);
+  skills.register(createDataQualitySkill({ monitor: quality, firewall }));
   if (orchestrator) {
     skills
       .register(createRunRunbookSkill({ orchestrator: orchestrator.service, threadOf: threadOfTurn }))
@@ -405,7 +450,13 @@ export function createRuntime(
         ]
       : [],
   });
-  const assistant = new Assistant({ dialogue, sessions, logger: deps.logger, metrics: deps.metrics });
+  const assistant = new Assistant({
+    dialogue,
+    sessions,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    firewall,
+  });
 
   return {
     config,
@@ -424,6 +475,8 @@ export function createRuntime(
     orchestrator,
     ...(alerts ? { alerts } : {}),
     audit,
+    firewall,
+    ...(quality ? { quality } : {}),
     async start() {
       await built.start();
       metricsSource.start();

@@ -31,6 +31,8 @@ export class KnowledgeBase {
     readonly indexDir: string,
     readonly provider: EmbeddingProvider,
     private readonly logger?: Logger,
+    /** The PII firewall's knowledge path, applied to documents before they are chunked. */
+    private readonly redact?: (text: string) => string,
   ) {}
 
   /** Loads the live generation if there is one. A corrupt or old-format index is reported, not thrown. */
@@ -101,6 +103,7 @@ export class KnowledgeBase {
       out: this.indexDir,
       provider: this.provider,
       onProgress: (p) => (this.progress = p),
+      redact: this.redact,
     })
       .then((report) => {
         this.swapIn();

@@ -5,6 +5,8 @@ import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load';
 import { loadDocuments } from '../../rag/documents/load-documents';
 import { buildIndex, type BuildProgress } from '../../rag/index/index-builder';
+import { buildFirewall } from '../../engines/quality/firewall/build-firewall';
+import type { OpsbotConfig } from '../config/schema';
 import { readManifest } from '../../rag/index/index-files';
 import { KnowledgeBase } from '../../rag/knowledge-base';
 import { createEmbeddingProvider } from '../runtime';
@@ -21,7 +23,14 @@ function configured() {
     sources: config.knowledge.sources.map((s) => path.resolve(dir, s)),
     indexDir: path.resolve(dir, config.knowledge.indexDir),
     provider: createEmbeddingProvider(config, dir),
+    redact: knowledgeRedactor(config),
   };
+}
+
+/** The firewall's knowledge path as the server applies it, so an index built here holds no more than its own. */
+function knowledgeRedactor(config: OpsbotConfig): (text: string) => string {
+  const firewall = buildFirewall(config.quality.firewall);
+  return (text) => firewall.redactText(text, 'knowledge');
 }
 
 function positiveInt(value: string): number {
@@ -83,6 +92,7 @@ export function registerKnowledgeCommands(program: Command): void {
         out,
         provider: setup.provider,
         onProgress: progressBar(),
+        redact: setup.redact,
       });
       for (const s of report.skipped) process.stderr.write(`opsbot: skipped ${s.file}: ${s.reason}\n`);
       process.stdout.write(
@@ -157,6 +167,7 @@ export function registerKnowledgeCommands(program: Command): void {
         out: setup.indexDir,
         provider: setup.provider,
         onProgress: progressBar(),
+        redact: setup.redact,
       });
       process.stdout.write(
         `indexed ${report.documents} documents, ${report.chunks} chunks (embedded ${report.embedded}, reused ${report.reused})\n`,

@@ -6,7 +6,8 @@ import { renderForTerminal } from '../../adapters/terminal/render';
 import { ServiceCatalog } from '../config/catalog';
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { isOpsbotError } from '../core/errors';
-import { createLogger } from '../core/logger';
+import { createLogger, type Logger } from '../core/logger';
+import { buildFirewall } from '../../engines/quality/firewall/build-firewall';
 import { packageRoot } from '../core/package-root';
 import { parseDuration } from '../nlu/durations';
 import { buildNlu } from '../nlu/build-nlu';
@@ -16,8 +17,10 @@ import { startServer, type RunningServer } from '../server/server';
 import { signToken } from '../server/signed-token';
 import { registerEventsCommands } from './events-commands';
 import { registerAuditCommands } from './audit-commands';
+import { registerQualityCommands } from './quality-commands';
 import { registerRunbooksCommands } from './runbooks-commands';
 import { registerSagasCommands } from './sagas-commands';
+import { registerPiiCommand } from './pii-command';
 import { fail, UsageError } from './exit';
 import { registerKnowledgeCommands } from './knowledge-commands';
 import { registerPlatformCommands } from './platform-commands';
@@ -77,10 +80,20 @@ program
     return serve(loadConfig(demoEnv), options);
   });
 
+/** Warnings of a CLI command on stderr, through the firewall's logs path like the server's log lines. */
+function stderrLogger(loaded: LoadedConfig): Logger {
+  const firewall = buildFirewall(loaded.config.quality.firewall);
+  return createLogger('warn', STDERR, { scrub: (value) => firewall.redactValue(value, 'logs') });
+}
+
 async function serve(loaded: LoadedConfig, options: { port?: number; host?: string }): Promise<void> {
-  const logger = createLogger(loaded.config.log.level, 1, { buffered: true });
+  const firewall = buildFirewall(loaded.config.quality.firewall);
+  const logger = createLogger(loaded.config.log.level, 1, {
+    buffered: true,
+    scrub: (value) => firewall.redactValue(value, 'logs'),
+  });
   const metrics = new ServerMetrics();
-  const runtime = createRuntime(loaded, { logger, metrics, runsPlatforms: true });
+  const runtime = createRuntime(loaded, { logger, metrics, runsPlatforms: true, firewall });
   let server: RunningServer | undefined = undefined;
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -116,7 +129,7 @@ program
   .option('--conversation <id>', 'continue a conversation (shared through Redis when REDIS_URL is set)')
   .action(async (options: { conversation?: string }) => {
     const loaded = loadConfig();
-    const runtime = createRuntime(loaded, { logger: createLogger('warn', STDERR) });
+    const runtime = createRuntime(loaded, { logger: stderrLogger(loaded) });
     if (loaded.config.knowledge.autoBuild) runtime.refreshKnowledge().catch(() => {});
     // The metrics scraper, so a conversation can ask about the last minutes; local services stay the server's.
     await runtime.start();
@@ -136,7 +149,8 @@ program
   .action(async (text: string, options: { json?: boolean; conversation?: string }) => {
     // One question answers from the index as it is: a first build takes a while, and `serve`, `chat` and
     // `opsbot index build` are where it happens.
-    const runtime = createRuntime(loadConfig(), { logger: createLogger('warn', STDERR) });
+    const loaded = loadConfig();
+    const runtime = createRuntime(loaded, { logger: stderrLogger(loaded) });
     try {
       const result = await runtime.assistant.handle(terminalTurn(text, options.conversation ?? randomUUID()));
       const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -197,7 +211,9 @@ registerPlatformCommands(program);
 registerEventsCommands(program);
 registerRunbooksCommands(program);
 registerSagasCommands(program);
+registerPiiCommand(program);
 registerAuditCommands(program);
+registerQualityCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { FIREWALL_PATHS, type FirewallPath } from '../../engines/quality/firewall/pii-firewall';
+import { PII_TYPES } from '../../engines/quality/pii/finding';
 
 /** Canonical environment names; the catalog maps aliases ("prod", "stg", …) onto them. */
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
@@ -158,6 +160,24 @@ const platformDriverSchema = z.discriminatedUnion('driver', [
     }),
   }),
 ]);
+
+const redactionMode = z.enum(['mask', 'type', 'hash', 'partial']);
+const piiType = z.enum(PII_TYPES);
+const redactionSchema = z.strictObject({
+  default: redactionMode.default('type'),
+  perType: z.partialRecord(piiType, redactionMode).default({}),
+});
+const firewallPathSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Only these types are looked for on the path; all unless given. */
+  types: z.array(piiType).min(1).optional(),
+  redaction: z
+    .strictObject({
+      default: redactionMode.optional(),
+      perType: z.partialRecord(piiType, redactionMode).optional(),
+    })
+    .optional(),
+});
 
 export const configSchema = z.strictObject({
   server: z
@@ -421,6 +441,57 @@ export const configSchema = z.strictObject({
         .prefault({}),
       /** The hash-chained audit log, relative to stateDir. */
       auditLog: z.string().min(1).default('audit/audit.log'),
+    })
+    .prefault({}),
+  quality: z
+    .strictObject({
+      /** The PII and secrets firewall (see README, "Quality engine"). */
+      firewall: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Findings scoring below this (0..1) are left alone. */
+          threshold: z.number().min(0).max(1).default(0.5),
+          /** The HMAC key of hash-mode pseudonyms (OPSBOT_PII_SALT); needed only when a path uses hash. */
+          salt: z.string().min(16, 'a pseudonym salt must be at least 16 characters').optional(),
+          redaction: redactionSchema.prefault({}),
+          paths: z
+            .strictObject(
+              Object.fromEntries(FIREWALL_PATHS.map((p) => [p, firewallPathSchema.optional()])) as Record<
+                FirewallPath,
+                z.ZodOptional<typeof firewallPathSchema>
+              >,
+            )
+            .default({}),
+        })
+        .prefault({})
+        .superRefine((firewall, ctx) => {
+          const modes = [
+            firewall.redaction.default,
+            ...Object.values(firewall.redaction.perType),
+            ...Object.values(firewall.paths).flatMap((p) =>
+              p?.redaction ? [p.redaction.default, ...Object.values(p.redaction.perType ?? {})] : [],
+            ),
+          ];
+          if (firewall.enabled && modes.includes('hash') && firewall.salt === undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['salt'],
+              message: 'hash redaction needs a salt (set OPSBOT_PII_SALT)',
+            });
+        }),
+      /** Validation rules for events routed to the quality engine, relative to the config file. */
+      rulesFile: z.string().min(1).optional(),
+      /** Anomaly detection on the numeric fields of routed events and on service metrics. */
+      anomalies: z
+        .strictObject({
+          /** Robust z-score from which a point is an anomaly. */
+          threshold: z.number().min(1).max(20).default(3.5),
+          /** Points per seasonal cycle (0: no season), e.g. 24 for hourly points with a daily cycle. */
+          season: z.int().min(0).max(10_000).default(0),
+          /** Events are counted and their numeric fields averaged per bucket of this many seconds. */
+          bucketSeconds: z.int().min(1).max(86_400).default(60),
+        })
+        .prefault({}),
     })
     .prefault({}),
   metrics: z

@@ -24,6 +24,7 @@ export const REDACTED_PATHS = [
 ];
 
 /**
+ * `scrub` is the PII firewall's logs path, applied to what each call logs.
  * `destination` is a file descriptor or a stream. `buffered` writes asynchronously: lines logged while a
  * write is in flight go out together, so a busy server makes one syscall per batch instead of one per turn
  * (a tenth of its CPU), an idle one still writes each line at once, and pino flushes what is left on exit.
@@ -32,11 +33,22 @@ export const REDACTED_PATHS = [
 export function createLogger(
   level: string,
   destination: pino.DestinationStream | number = 1,
-  options: { buffered?: boolean } = {},
+  options: { buffered?: boolean; scrub?: <T>(value: T) => T } = {},
 ): Logger {
+  const { scrub } = options;
   return pino(
     {
       level,
+      // The PII firewall's logs path: every argument of every call, so a message or an error's text is covered.
+      ...(scrub
+        ? {
+            hooks: {
+              logMethod(args, method) {
+                method.apply(this, args.map((arg) => scrub(arg)) as typeof args);
+              },
+            },
+          }
+        : {}),
       base: { service: 'opsbot' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,

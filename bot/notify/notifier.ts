@@ -28,7 +28,11 @@ export interface NotificationSender {
 export class Notifier {
   private readonly senders = new Map<NotifyTarget['channel'], NotificationSender>();
 
-  constructor(private readonly named: Record<string, NotifyTarget> = {}) {}
+  /** `screen` is the firewall's last look at what is posted: a reply built from alerts or runs may quote them. */
+  constructor(
+    private readonly named: Record<string, NotifyTarget> = {},
+    private readonly screen: (reply: Reply) => Reply = (reply) => reply,
+  ) {}
 
   register(sender: NotificationSender): void {
     this.senders.set(sender.channel, sender);
@@ -48,7 +52,7 @@ export class Notifier {
       );
     }
     try {
-      return await sender.send(resolved, reply);
+      return await sender.send(resolved, this.screen(reply));
     } catch (err) {
       if (err instanceof OpsbotError) throw err;
       throw new OpsbotError(

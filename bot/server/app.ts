@@ -15,6 +15,7 @@ import { readJsonBody } from './json-body';
 import { NOTIFY_PERMISSION, parseNotifyRequest } from './notify-request';
 import { eventsApi } from './events-api';
 import { orchestratorApi } from './orchestrator-api';
+import { qualityApi } from './quality-api';
 import { alertWebhooks } from '../../adapters/alerts/alert-webhooks';
 import type { ServerMetrics } from './metrics';
 
@@ -108,6 +109,16 @@ export function createApp({
         authenticator,
         policy: runtime.policy,
         logger,
+      }),
+    );
+  }
+  if (runtime.quality) {
+    app.use(
+      qualityApi({
+        monitor: runtime.quality,
+        firewall: runtime.firewall,
+        authenticator,
+        policy: runtime.policy,
       }),
     );
   }

@@ -51,13 +51,6 @@ const MISSING: MissingCapability[] = [
       `silence ${s.alertname ?? 'an alert'}${s.duration === undefined ? '' : ` for ${formatSeconds(s.duration)}`}`,
   },
   {
-    intent: 'data_quality',
-    permission: 'quality.read',
-    summary: 'Report data quality, anomalies and PII findings',
-    examples: ['any data quality issues in orders?'],
-    capability: 'The data quality engine',
-  },
-  {
     intent: 'schedule_maintenance',
     permission: 'maintenance.schedule',
     summary: 'Schedule a maintenance window',

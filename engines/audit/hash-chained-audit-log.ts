@@ -46,6 +46,11 @@ export interface HashChainedAuditLogOptions {
   fdatasync?: number | 'always';
   /** Also logs each (redacted) record as LogAuditTrail does, and reports the log's own write failures. */
   logger?: Logger;
+  /**
+   * What an entry becomes before it is hashed and kept: `redactSecrets` unless given; the runtime adds the PII
+   * firewall's audit path to it.
+   */
+  redact?: (entry: AuditEntry) => AuditEntry;
 }
 
 const DEFAULT_SYNC_INTERVAL_MS = 100;
@@ -187,6 +192,7 @@ export class HashChainedAuditLog implements AuditTrail {
   private readonly syncIntervalMs: number;
   private readonly logger?: Logger;
   private readonly mirror?: LogAuditTrail;
+  private readonly redact: (entry: AuditEntry) => AuditEntry;
   private nextSeq: number;
   private head: string;
   /** The file's length up to its last whole record: where a failed write is cut back to. */
@@ -217,6 +223,7 @@ export class HashChainedAuditLog implements AuditTrail {
     this.syncAlways = sync === 'always';
     this.syncIntervalMs = sync === 'always' ? 0 : sync;
     this.logger = options.logger;
+    this.redact = options.redact ?? redactSecrets;
     this.mirror = options.logger ? new LogAuditTrail(options.logger) : undefined;
     mkdirSync(path.dirname(this.file), { recursive: true });
     this.fd = openSync(this.file, 'a+');
@@ -233,7 +240,7 @@ export class HashChainedAuditLog implements AuditTrail {
 
   record(entry: AuditEntry): void {
     try {
-      const redacted = redactSecrets(entry);
+      const redacted = this.redact(entry);
       // Operators see it in the logs even when the file cannot take it.
       this.mirror?.record(redacted);
       if (this.closing) throw new Error('the audit log is closed');

@@ -7,7 +7,7 @@ import type { RecordStore } from '../../bot/core/record-store';
 import { RedisAttemptCounter } from '../../adapters/redis/redis-attempt-counter';
 import { closeRedisClient, createRedisClient } from '../../adapters/redis/redis-client';
 import { DeadLetterQueue, type DeadLetter } from './dead-letters';
-import { EventBus, ROUTER_GROUP } from './event-bus';
+import { EventBus, ROUTER_GROUP, type EngineSink } from './event-bus';
 import { MemoryEventStore } from './memory-event-store';
 import type { PartitionKeySpec } from './partition-key';
 import { compileRules, describeRule } from './routing';
@@ -38,6 +38,10 @@ export function buildEventBus(
     records: <T>(name: string) => RecordStore<T>;
     catalog: (service: string) => Record<string, unknown> | undefined;
     logger: Logger;
+    /** The quality engine's redactor for a rule's `redact` transform. */
+    redact?: (value: unknown, path: string) => unknown;
+    /** Engines that take routed events in-process, by the name a rule's `engine` target gives. */
+    engines?: ReadonlyMap<string, EngineSink>;
   },
 ): BuiltEventBus {
   const settings = config.eventbus;
@@ -50,6 +54,7 @@ export function buildEventBus(
   const attemptsRedis = settings.transport === 'redis' ? createRedisClient(redisUrlOf(config)) : undefined;
   const bus = new EventBus({
     transport,
+    engines: deps.engines,
     validator: schemas,
     deadLetters,
     store: new MemoryEventStore({
@@ -68,8 +73,12 @@ export function buildEventBus(
       dedupTtlSeconds: settings.dedupTtlSeconds,
     },
   });
-  // No engine takes routed events in this build yet, so a rule naming one is refused with the reason.
-  const routingDeps = { catalog: deps.catalog, engines: [] as string[] };
+  // A rule naming an engine that is not installed is refused with the reason.
+  const routingDeps = {
+    catalog: deps.catalog,
+    redact: deps.redact,
+    engines: [...(deps.engines?.keys() ?? [])],
+  };
   const rules = new RoutingRules(
     settings.rules,
     deps.records<unknown>('bus-routing-rules'),

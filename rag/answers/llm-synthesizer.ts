@@ -17,8 +17,17 @@ const INSTRUCTIONS = [
  */
 export class LlmAnswerSynthesizer implements AnswerSynthesizer {
   private readonly model: ChatOpenAI;
+  private readonly redact: (text: string) => string;
 
-  constructor(options: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number }) {
+  /** `redact` is the PII firewall's llm path: the question and every passage pass it before they are sent. */
+  constructor(options: {
+    baseUrl: string;
+    model: string;
+    apiKey?: string;
+    timeoutMs: number;
+    redact?: (text: string) => string;
+  }) {
+    this.redact = options.redact ?? ((text) => text);
     this.model = new ChatOpenAI({
       model: options.model,
       apiKey: options.apiKey ?? 'not-needed',
@@ -34,16 +43,17 @@ export class LlmAnswerSynthesizer implements AnswerSynthesizer {
     passages: { n: number; citation: Citation; text: string }[],
   ): Promise<string | undefined> {
     const context = passages
-      .map(
-        (p) =>
+      .map((p) =>
+        this.redact(
           `[${p.n}] ${p.citation.title}${p.citation.heading ? ` › ${p.citation.heading}` : ''} (${p.citation.source})\n${p.text}`,
+        ),
       )
       .join('\n\n');
     let answer: string;
     try {
       const message = await this.model.invoke([
         ['system', INSTRUCTIONS],
-        ['human', `Passages:\n\n${context}\n\nQuestion: ${question}`],
+        ['human', `Passages:\n\n${context}\n\nQuestion: ${this.redact(question)}`],
       ]);
       answer =
         typeof message.content === 'string'

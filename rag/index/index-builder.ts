@@ -43,6 +43,8 @@ export interface BuildRequest {
   out: string;
   provider: EmbeddingProvider;
   onProgress?: (progress: BuildProgress) => void;
+  /** The PII firewall's knowledge path: what it finds never reaches a chunk, a vector or a lead. */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -63,7 +65,10 @@ export async function buildIndex(request: BuildRequest): Promise<BuildReport> {
     documents.push(...loaded.documents);
     skipped.push(...loaded.skipped);
   }
-  const chunks = documents.flatMap(chunkDocument);
+  const { redact } = request;
+  const chunks = (redact ? documents.map((d) => redactDocument(d, redact)) : documents).flatMap(
+    chunkDocument,
+  );
 
   const previous = reusableVectors(request.out, provider.id);
   await provider.ready();
@@ -150,4 +155,16 @@ function reusableVectors(out: string, providerId: string): Map<string, Float32Ar
   } catch {
     return new Map();
   }
+}
+
+/** The document with its title, headings and text screened; `contentHash` stays the file's, for change checks. */
+function redactDocument(document: SourceDocument, redact: (text: string) => string): SourceDocument {
+  return {
+    ...document,
+    title: redact(document.title),
+    sections: document.sections.map((section) => ({
+      headings: section.headings.map(redact),
+      text: redact(section.text),
+    })),
+  };
 }

@@ -92,4 +92,12 @@ describe('shannonEntropy', () => {
     expect(shannonEntropy('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toBeGreaterThan(3.5);
     expect(shannonEntropy('passwordpassword')).toBeLessThan(3.5);
   });
+  it('counts non-ASCII characters too, and the same after them', () => {
+    expect(shannonEntropy('ééàà')).toBeCloseTo(1);
+    expect(shannonEntropy('😀😀')).toBeCloseTo(1); // by UTF-16 code unit: two of them, each twice
+    // The counts of one call never leak into the next.
+    expect(shannonEntropy('abcd')).toBeCloseTo(2);
+    expect(shannonEntropy('aé')).toBeCloseTo(1);
+    expect(shannonEntropy('abcd')).toBeCloseTo(2);
+  });
 });

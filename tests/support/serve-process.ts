@@ -10,7 +10,7 @@ const BIN = path.join(ROOT, 'bin', 'opsbot.js');
 
 /**
  * A configuration file for a real `opsbot serve` process: the shipped demo configuration with the changes a
- * test makes, its relative folders (runbooks, sagas, models) pointed at the checkout, and state in a fresh temp
+ * test makes, its relative folders and files (runbooks, sagas, models, quality rules) pointed at the checkout, and state in a fresh temp
  * folder unless the test keeps one across restarts.
  */
 export function writeServeConfig(adjust: (raw: Record<string, any>) => void, stateDir?: string): string {
@@ -30,6 +30,7 @@ export function writeServeConfig(adjust: (raw: Record<string, any>) => void, sta
     sagasDir: path.join(ROOT, 'sagas'),
     prediction: { ...raw.orchestrator?.prediction, model: path.join(ROOT, 'models', 'saga-failure.onnx') },
   };
+  if (raw.quality?.rulesFile) raw.quality.rulesFile = path.join(ROOT, raw.quality.rulesFile);
   adjust(raw);
   const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-serve-config-'));
   const file = path.join(dir, 'opsbot.config.yaml');

@@ -5,6 +5,7 @@ import { detectIps } from './detectors/ip';
 import { detectPhones } from './detectors/phone';
 import { detectSecrets } from './detectors/secret';
 import { detectSsns } from './detectors/ssn';
+import { TextScan } from './text-scan';
 import { DEFAULT_THRESHOLD, type Detector, type Finding, type PiiType } from './finding';
 
 export interface DetectOptions {
@@ -38,34 +39,40 @@ export function detectPii(text: string, options: DetectOptions = {}): Finding[] 
     ? options.types.map((t) => DETECTORS[t]).filter((d): d is Detector => d !== undefined)
     : ALL_DETECTORS;
   const candidates: Finding[] = [];
+  const scan = new TextScan(text);
   for (const detect of detectors)
-    for (const finding of detect(text)) if (finding.score >= threshold) candidates.push(finding);
+    for (const finding of detect(text, scan)) if (finding.score >= threshold) candidates.push(finding);
   return resolveOverlaps(candidates);
 }
 
 /**
- * Keeps the best of overlapping findings (score, then length, then earlier start) and sorts by start. The kept
- * findings never overlap, so each candidate is checked against its two neighbours by start: O(n log n).
+ * Keeps the best of overlapping findings (score, then length, then earlier start) and sorts by start. Findings
+ * can only displace findings they overlap, directly or through others, so the text is cut into clusters of
+ * overlapping findings (one sort by start) and the ranking is applied within each cluster; most clusters are a
+ * single finding.
  */
 export function resolveOverlaps(findings: readonly Finding[]): Finding[] {
-  if (findings.length <= 1) return findings.slice();
-  const ranked = findings
-    .slice()
-    .sort((a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const byStart = findings.slice().sort((a, b) => a.start - b.start || a.end - b.end);
   const kept: Finding[] = [];
-  for (const f of ranked) {
-    // The first kept finding starting at or after f.start.
-    let lo = 0;
-    let hi = kept.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (kept[mid]!.start < f.start) lo = mid + 1;
-      else hi = mid;
+  let i = 0;
+  while (i < byStart.length) {
+    let j = i + 1;
+    let clusterEnd = (byStart[i] as Finding).end;
+    while (j < byStart.length && (byStart[j] as Finding).start < clusterEnd) {
+      clusterEnd = Math.max(clusterEnd, (byStart[j] as Finding).end);
+      j++;
     }
-    const before = kept[lo - 1];
-    const after = kept[lo];
-    if ((before && before.end > f.start) || (after && after.start < f.end)) continue;
-    kept.splice(lo, 0, f);
+    if (j === i + 1) kept.push(byStart[i] as Finding);
+    else for (const f of bestOfCluster(byStart.slice(i, j))) kept.push(f);
+    i = j;
   }
   return kept;
+}
+
+/** The findings of one cluster that no better-ranked kept finding overlaps, by start. */
+function bestOfCluster(cluster: Finding[]): Finding[] {
+  cluster.sort((a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const kept: Finding[] = [];
+  for (const f of cluster) if (kept.every((k) => k.end <= f.start || k.start >= f.end)) kept.push(f);
+  return kept.sort((a, b) => a.start - b.start);
 }

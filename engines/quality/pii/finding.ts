@@ -3,6 +3,7 @@
  * Offsets are JavaScript string indices, i.e. UTF-16 code units of the text, so an emoji before a finding
  * counts as two; `end` is exclusive (`text.slice(start, end)` is the finding).
  */
+import type { TextScan } from './text-scan';
 
 /**
  * Every type the firewall knows, by the names the issue fixes. `person_name` is reserved: no detector finds
@@ -34,8 +35,11 @@ export interface Finding {
 /** A candidate scoring below this is not reported by `detectPii` unless the caller picks another threshold. */
 export const DEFAULT_THRESHOLD = 0.5;
 
-/** A detector for one family: every candidate it sees, scored, possibly below the threshold. */
-export type Detector = (text: string) => Finding[];
+/**
+ * A detector for one family: every candidate it sees, scored, possibly below the threshold. `scan` holds what
+ * the detectors of one text share (found once); a detector called alone makes its own.
+ */
+export type Detector = (text: string, scan?: TextScan) => Finding[];
 
 export function isPiiType(value: string): value is PiiType {
   return (PII_TYPES as readonly string[]).includes(value);

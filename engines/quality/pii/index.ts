@@ -8,6 +8,7 @@ export {
   type Detector,
 } from './finding';
 export { detectPii, resolveOverlaps, DETECTORS, type DetectOptions } from './detect';
+export { TextScan } from './text-scan';
 export {
   redactText,
   redactPii,

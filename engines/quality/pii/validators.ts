@@ -76,22 +76,63 @@ export function isIPv4(s: string): boolean {
   return isIP(s) === 4;
 }
 
+/**
+ * Loopback, private (RFC 1918, unique local), link-local, shared (CGNAT) and unspecified addresses: they name
+ * a machine inside an operator's own network, not a person, and ops replies and logs need them (a health check
+ * that failed on 127.0.0.1:7101). Public addresses, documentation ranges included, identify a client.
+ */
+const INFRASTRUCTURE_IPV4 =
+  /^(?:127\.|10\.|192\.168\.|169\.254\.|0\.0\.0\.0$|172\.(?:1[6-9]|2\d|3[01])\.|100\.(?:6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/;
+const INFRASTRUCTURE_IPV6 = /^(?:::1?$|f[cd][0-9a-f]{0,2}:|fe[89ab][0-9a-f]?:)/i;
+
+export function isInfrastructureAddress(ip: string): boolean {
+  return isIP(ip) === 4 ? INFRASTRUCTURE_IPV4.test(ip) : INFRASTRUCTURE_IPV6.test(ip);
+}
+
 /** Any IPv6 form `net.isIP` accepts, including `::1` and embedded IPv4. */
 export function isIPv6(s: string): boolean {
   return isIP(s) === 6;
 }
 
+/** Per-character counts for ASCII strings, reused between calls and left all zero after each. */
+const ASCII_COUNTS = new Uint32Array(128);
+
 /** Shannon entropy of the string's characters, in bits per character (0 for the empty string). */
 export function shannonEntropy(s: string): number {
   const n = s.length;
   if (n === 0) return 0;
-  const counts = new Map<number, number>();
   for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) {
+      ASCII_COUNTS.fill(0);
+      return entropyOfCounts(characterCounts(s).values(), n);
+    }
+    ASCII_COUNTS[c]!++;
+  }
+  let h = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const count = ASCII_COUNTS[c] as number;
+    if (count === 0) continue; // already counted
+    ASCII_COUNTS[c] = 0;
+    const p = count / n;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+function characterCounts(s: string): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     counts.set(c, (counts.get(c) ?? 0) + 1);
   }
+  return counts;
+}
+
+function entropyOfCounts(counts: Iterable<number>, n: number): number {
   let h = 0;
-  for (const count of counts.values()) {
+  for (const count of counts) {
     const p = count / n;
     h -= p * Math.log2(p);
   }

@@ -1,12 +1,15 @@
 import { clampScore, type Finding } from '../finding';
 import { scoreWithContext } from '../context';
 import { luhn } from '../validators';
+import { TextScan } from '../text-scan';
+import { forEachMatchInRun } from './runs';
 
 /**
  * 12 to 19 digits, optionally grouped by single spaces or dashes, not inside a longer run of digits or an
  * identifier. The group layout and the Luhn check decide below.
  */
 const CARD_CANDIDATE = /(?<![\w.\-+])\d(?:[ -]?\d){11,18}(?![\w]|[.-]\d)/g;
+const MIN_CARD_DIGITS = 12;
 
 /**
  * Whether the digits start with a known issuer prefix at a length that issuer uses: Visa, Mastercard, Amex,
@@ -43,23 +46,19 @@ function plausibleGrouping(candidate: string): boolean {
  * Payment card numbers. Luhn is required; a known issuer prefix and card-like grouping raise the score,
  * card words near it raise it further, order/transaction/ticket words lower it.
  */
-export function detectCards(text: string): Finding[] {
+export function detectCards(text: string, scan = new TextScan(text)): Finding[] {
   const findings: Finding[] = [];
-  CARD_CANDIDATE.lastIndex = 0;
-  for (let m = CARD_CANDIDATE.exec(text); m !== null; m = CARD_CANDIDATE.exec(text)) {
+  const onMatch = (m: RegExpExecArray, start: number) => {
     const candidate = m[0];
-    if (!plausibleGrouping(candidate)) continue;
+    if (!plausibleGrouping(candidate)) return;
     const digits = candidate.replace(/[ -]/g, '');
-    if (!luhn(digits)) continue;
+    if (!luhn(digits)) return;
     const grouped = digits.length !== candidate.length;
     const base = knownIssuer(digits) ? (grouped ? 0.9 : 0.75) : 0.3;
-    const score = scoreWithContext(text, m.index, 'credit_card', base, 0.25, 0.35);
-    findings.push({
-      type: 'credit_card',
-      start: m.index,
-      end: m.index + candidate.length,
-      score: clampScore(score),
-    });
-  }
+    const score = scoreWithContext(text, start, 'credit_card', base, 0.25, 0.35, scan);
+    findings.push({ type: 'credit_card', start, end: start + candidate.length, score: clampScore(score) });
+  };
+  for (const run of scan.numberRuns())
+    if (run.digits >= MIN_CARD_DIGITS) forEachMatchInRun(text, run.start, run.end, CARD_CANDIDATE, onMatch);
   return findings;
 }

@@ -1,5 +1,6 @@
 import { clampScore, type Finding } from '../finding';
 import { scoreWithContext } from '../context';
+import { TextScan } from '../text-scan';
 import { IBAN_LENGTHS, ibanMod97 } from '../validators';
 
 /**
@@ -13,7 +14,7 @@ function isAlnum(c: number): boolean {
 }
 
 /** IBANs of any registry country, held to that country's length and the mod-97 check. */
-export function detectIbans(text: string): Finding[] {
+export function detectIbans(text: string, scan = new TextScan(text)): Finding[] {
   const findings: Finding[] = [];
   IBAN_CANDIDATE.lastIndex = 0;
   for (let m = IBAN_CANDIDATE.exec(text); m !== null; m = IBAN_CANDIDATE.exec(text)) {
@@ -35,7 +36,7 @@ export function detectIbans(text: string): Finding[] {
     IBAN_CANDIDATE.lastIndex = i > start ? i : start + 1;
     if (compact.length !== expected || isAlnum(text.charCodeAt(i))) continue;
     if (ibanMod97(compact) !== 1) continue;
-    const score = scoreWithContext(text, start, 'iban', 0.85, 0.14, 0);
+    const score = scoreWithContext(text, start, 'iban', 0.85, 0.14, 0, scan);
     findings.push({ type: 'iban', start, end: i, score: clampScore(score) });
   }
   return findings;

@@ -1,5 +1,7 @@
 import { clampScore, type Finding } from '../finding';
 import { scoreWithContext } from '../context';
+import { TextScan } from '../text-scan';
+import { forEachMatchInRun } from './runs';
 
 /**
  * A phone-shaped candidate: optional +country code, optional (area) group, then digit groups joined by single
@@ -10,6 +12,8 @@ import { scoreWithContext } from '../context';
 const PHONE_CANDIDATE =
   /(?<![\w+@#/:.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d+(?:[ .-]\d+){0,6}(?![\w@/:]|[.-]\d)/g;
 
+const MIN_PHONE_DIGITS = 7;
+
 /** North American numbers: (415) 555-0132, 415-555-0132, 415.555.0132, +1 415 555 0132. */
 const NANP = /^(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}$/;
 /** International with a + country code (E.164 written out): +44 20 7946 0958, +49 30 12345678, +14155550132. */
@@ -18,10 +22,13 @@ const E164 = /^\+[1-9]\d*(?:(?:[ .-]|[ .-]?\(\d{1,4}\)[ .-]?)\d+)*$/;
 const INTL_00 = /^00[1-9]\d{0,2}(?:[ .-]\d{1,8}){1,5}$/;
 /** National with a trunk 0: 020 7946 0958, 030 12345678, 07911 123456, (030) 1234567. */
 const NATIONAL = /^(?:\(0\d{1,4}\)[ -]?|0\d{1,4}[ -])\d{2,8}(?:[ -]\d{2,4}){0,3}$/;
-/** Dates written with digits only, which phone shapes would otherwise take: 2024-05-01, 01.05.2024. */
-const DATE = /^(?:\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{4})$/;
-/** 3-2-4 is the US SSN's grouping and no country's phone grouping: the SSN detector judges it. */
-const SSN_SHAPE = /^\d{3}[ -]\d{2}[ -]\d{4}$/;
+/**
+ * Groupings that are never phone numbers, tested before any phone shape: dates written with digits only
+ * (2024-05-01, 01.05.2024), which have too few digits for any known shape anyway, and 3-2-4, the US SSN's
+ * grouping and no country's phone grouping (the SSN detector judges it).
+ */
+const NOT_A_PHONE =
+  /^(?:\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{4}|\d{3}[ -]\d{2}[ -]\d{4})$/;
 
 const BASE = { e164: 0.85, nanp: 0.8, national: 0.7, other: 0.35, bare: 0.3 } as const;
 /** Phone words near a candidate ("call", "tel", "mobile") lift a bare or odd-looking number above threshold. */
@@ -67,14 +74,13 @@ function bestPrefix(candidate: string): { length: number; shape: Shape } | undef
  * Phone numbers: international (+ or 00 prefix), North American and national trunk-0 formats score as phones
  * on their shape; bare digit runs and other groupings score low unless a phone word is near.
  */
-export function detectPhones(text: string): Finding[] {
+export function detectPhones(text: string, scan = new TextScan(text)): Finding[] {
   const findings: Finding[] = [];
-  PHONE_CANDIDATE.lastIndex = 0;
-  for (let m = PHONE_CANDIDATE.exec(text); m !== null; m = PHONE_CANDIDATE.exec(text)) {
+  const onMatch = (m: RegExpExecArray, start: number) => {
     const candidate = m[0];
-    const start = m.index;
+    if (candidate.length < MIN_PHONE_DIGITS) return;
     const digits = countDigits(candidate);
-    if (digits < 7 || SSN_SHAPE.test(candidate)) continue;
+    if (digits < MIN_PHONE_DIGITS || NOT_A_PHONE.test(candidate)) return;
     let length = candidate.length;
     let shape: Shape;
     const best = bestPrefix(candidate);
@@ -82,18 +88,20 @@ export function detectPhones(text: string): Finding[] {
       length = best.length;
       shape = best.shape;
     } else {
-      if (digits > 15 || DATE.test(candidate)) continue;
+      if (digits > 15) return;
       const hasSeparator = /[ .\-()]/.test(candidate);
       // Only-dot groupings are versions or addresses (10.0.12.144, 1.20.3), not phones, unless NANP.
-      if (hasSeparator && !/[ \-()]/.test(candidate)) continue;
+      if (hasSeparator && !/[ \-()]/.test(candidate)) return;
       shape = hasSeparator ? 'other' : 'bare';
       if (shape === 'bare' && digits !== 10 && digits !== 11) {
         // Seven to nine or twelve+ bare digits are rarely written phones; keep them only with a phone word.
         shape = 'other';
       }
     }
-    const score = scoreWithContext(text, start, 'phone', BASE[shape], CONTEXT_BOOST, NEGATIVE_PENALTY);
+    const score = scoreWithContext(text, start, 'phone', BASE[shape], CONTEXT_BOOST, NEGATIVE_PENALTY, scan);
     findings.push({ type: 'phone', start, end: start + length, score: clampScore(score) });
-  }
+  };
+  for (const run of scan.numberRuns())
+    if (run.digits >= MIN_PHONE_DIGITS) forEachMatchInRun(text, run.start, run.end, PHONE_CANDIDATE, onMatch);
   return findings;
 }

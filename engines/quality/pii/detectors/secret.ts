@@ -1,6 +1,7 @@
 import { clampScore, type Finding } from '../finding';
-import { hasContextBefore } from '../context';
 import { shannonEntropy } from '../validators';
+import { detectAwsSecretKeys } from './aws-secret-key';
+import { findRuns, forEachMatchInRun, SECRET_TOKEN_CHARS } from './runs';
 
 /**
  * Secrets. Spans cover the secret value only: the token, the password in a URL, the value after a secret-like
@@ -14,34 +15,43 @@ import { shannonEntropy } from '../validators';
 const PREFIXED_TOKEN =
   /(?<![A-Za-z0-9_-])(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}|gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|[spr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}|eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{8,})(?![A-Za-z0-9_-])/g;
 
+/** The shortest vendor token: `xoxb-` and 10 more. */
+const MIN_PREFIXED_TOKEN_LENGTH = 15;
+
 /** A PEM private key block (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP …), or what is left of it when cut short. */
 const PEM_PRIVATE_KEY =
   /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END \1PRIVATE KEY(?: BLOCK)?-----|[^]{0,8192})/g;
 
-/** The password in `scheme://user:password@host`; the user name stays, it says which account. */
-const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:([^\s/?#@]+)@/gi;
+/**
+ * The password in `scheme://user:password@host`; the user name stays, it says which account. Matched from the
+ * `://` on (found with indexOf); the scheme before it is checked separately.
+ */
+const URL_USERINFO = /:\/\/[^\s:/?#@]*:([^\s/?#@]+)@/y;
+const URL_VALUE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
- * `key=value`, `key: value`, `"key": "value"` where the key holds a secret word, matched from the secret word
- * on (db_password matches at "password") with up to 24 more key characters; group 1 is the value.
+ * A key holding a secret word, matched from the word on (db_password matches at "password") with up to 24 more
+ * key characters (group 1), then either
+ * - `=` or `:` and a value: `key=value`, `key: value`, `"key": "value"`; group 2 is the value;
+ * - or "is"/"was" and a word, as in "my password is hunter2"; group 3 is the word, accepted only after a
+ *   word that names a secret itself (PROSE_KEY) and only if it looks random.
+ * Both forms are one regex so that the text is scanned for the secret words once.
  */
 const KEY_VALUE =
-  /(?:(?<![A-Za-z])(?:pass|pwd|pw|auth)|passw(?:or)?d|passphrase|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|private[_-]?key|credentials?|authorization)(?![a-z])[\w.-]{0,24}["']?[ \t]*(?:=|:(?!\/\/))[ \t]*(?:(?:Bearer|Basic|Token|Digest)[ \t]+)?("[^"\n]*"|'[^'\n]*'|[^\s"',;&<>)\]}]+)/gi;
+  /((?:(?<![A-Za-z])(?:pass|pwd|pw|auth)|passw(?:or)?d|passphrase|secret|token|api[ _-]?key|access[_-]?key|client[_-]?secret|private[_-]?key|credentials?|authorization)(?![a-z])[\w.-]{0,24})(?:["']?[ \t]*(?:=|:(?!\/\/))[ \t]*(?:(?:Bearer|Basic|Token|Digest)[ \t]+)?("[^"\n]*"|'[^'\n]*'|[^\s"',;&<>)\]}]+)|[ \t]+(?:is|was)[ \t]+([^\s"'`]+))/gi;
 
 /** `--password hunter2`, `-p hunter2` on a command line; group 1 is the value. */
 const CLI_FLAG =
   /(?<!\S)--(?:password|passwd|pass|token|secret|api-key|access-key|client-secret)[ \t]+([^\s-][^\s]*)/gi;
 
-/** "my password is hunter2", "token was abc123…"; group 1 is the value, accepted only if it looks random. */
-const PROSE =
-  /\b(?:password|passwd|passphrase|pwd|pw|token|secret|api key)[ \t]+(?:is|was|=|:)[ \t]+([^\s"'`]+)/gi;
-
 /** An `Authorization: Bearer …` value written without its header. */
 const BEARER = /\bBearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)/g;
 
-/** A bare 40-character AWS-style secret key; needs "aws"/"secret" near to be reported. */
-const AWS_SECRET_CANDIDATE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
-const AWS_SECRET_CONTEXT = /aws|secret/i;
+/**
+ * The words after which "is <word>" reads as a secret's value. Not "credential" or "auth": "the credential is
+ * expired", "auth is disabled" and type predicates (`credential is TokenCredential`) say what something is.
+ */
+const PROSE_KEY = /^(?:password|passwd|passphrase|pwd|pw|token|secret|api[ _-]?key)$/i;
 
 /** Keys whose value is not the secret itself: its name, path, lifetime, size, type … */
 const NON_SECRET_KEY =
@@ -63,30 +73,58 @@ function unquote(value: string): { value: string; offset: number } {
 /** Trailing sentence punctuation that belongs to the prose, not to the value. */
 function trimTrailing(value: string): string {
   let end = value.length;
-  while (end > 0 && '.!?:'.includes(value[end - 1] ?? '')) end--;
+  while (end > 0 && '.,;!?:'.includes(value[end - 1] ?? '')) end--;
   return end === value.length ? value : value.slice(0, end);
 }
 
+/** How much of a long value is read for its entropy: enough to tell key material from repetition. */
+const ENTROPY_SAMPLE = 256;
+
+/** Long and high-entropy: a generated key, token or password. */
+function highEntropy(value: string): boolean {
+  if (value.length < 20) return false;
+  return shannonEntropy(value.length > ENTROPY_SAMPLE ? value.slice(0, ENTROPY_SAMPLE) : value) >= 3.5;
+}
+
 /** A value that looks machine-made: long and high-entropy, or mixing letters with digits or symbols. */
-function looksRandom(value: string): boolean {
-  if (value.length >= 20 && shannonEntropy(value) >= 3.5) return true;
+function looksRandom(value: string, entropic = highEntropy(value)): boolean {
+  if (entropic) return true;
   if (value.length < 6) return false;
-  const hasDigit = /\d/.test(value);
-  const hasLetter = /[A-Za-z]/.test(value);
-  const hasSymbol = /[^A-Za-z0-9]/.test(value);
-  const mixedCase = /[a-z]/.test(value) && /[A-Z]/.test(value);
-  return (hasLetter && (hasDigit || hasSymbol)) || (mixedCase && value.length >= 8);
+  let digit = false;
+  let lower = false;
+  let upper = false;
+  let symbol = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) digit = true;
+    else if (c >= 97 && c <= 122) lower = true;
+    else if (c >= 65 && c <= 90) upper = true;
+    else symbol = true;
+  }
+  const letter = lower || upper;
+  return (letter && (digit || symbol)) || (lower && upper && value.length >= 8);
+}
+
+/** One to five digits: a count, a limit or a short PIN rather than a credential. */
+function isShortNumber(value: string): boolean {
+  if (value.length > 5) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return value.length > 0;
 }
 
 /** The score of a value found after a secret-like key. */
 function keyValueScore(key: string, value: string): number {
-  if (value.length >= 20 && shannonEntropy(value) >= 3.5) {
+  const entropic = highEntropy(value);
+  if (entropic) {
     if (/aws|secret_?access/i.test(key) && /^[A-Za-z0-9/+]{40}$/.test(value)) return 0.99;
     return 0.97;
   }
-  if (/^\d{1,5}$/.test(value)) return 0.4; // token_limit-ish numbers and short PINs
+  if (isShortNumber(value)) return 0.4;
   if (value.length < 3) return 0.45;
-  return looksRandom(value) ? 0.9 : 0.8;
+  return looksRandom(value, entropic) ? 0.9 : 0.8;
 }
 
 function push(findings: Finding[], start: number, end: number, score: number): void {
@@ -96,11 +134,11 @@ function push(findings: Finding[], start: number, end: number, score: number): v
 export function detectSecrets(text: string): Finding[] {
   const findings: Finding[] = [];
 
-  PREFIXED_TOKEN.lastIndex = 0;
-  for (let m = PREFIXED_TOKEN.exec(text); m !== null; m = PREFIXED_TOKEN.exec(text)) {
-    const token = m[0];
-    push(findings, m.index, m.index + token.length, prefixedTokenScore(token));
-  }
+  const tokenRuns = findRuns(text, SECRET_TOKEN_CHARS, MIN_PREFIXED_TOKEN_LENGTH);
+  const onToken = (m: RegExpExecArray, start: number) =>
+    push(findings, start, start + m[0].length, prefixedTokenScore(m[0]));
+  for (let r = 0; r < tokenRuns.length; r += 2)
+    forEachMatchInRun(text, tokenRuns[r] as number, tokenRuns[r + 1] as number, PREFIXED_TOKEN, onToken);
 
   if (text.includes('PRIVATE KEY')) {
     PEM_PRIVATE_KEY.lastIndex = 0;
@@ -108,30 +146,39 @@ export function detectSecrets(text: string): Finding[] {
       push(findings, m.index, m.index + m[0].length, 0.99);
   }
 
-  if (text.includes('://')) {
-    URL_CREDENTIALS.lastIndex = 0;
-    for (let m = URL_CREDENTIALS.exec(text); m !== null; m = URL_CREDENTIALS.exec(text)) {
-      const password = m[1] ?? '';
-      const end = m.index + m[0].length - 1; // the @
-      push(findings, end - password.length, end, PLACEHOLDER.test(password) ? 0.2 : 0.95);
-    }
+  for (let at = text.indexOf('://'); at > 0; at = text.indexOf('://', at + 3)) {
+    if (!hasUrlScheme(text, at)) continue;
+    URL_USERINFO.lastIndex = at;
+    const m = URL_USERINFO.exec(text);
+    if (m === null) continue;
+    const password = m[1] ?? '';
+    const end = at + m[0].length - 1; // the @
+    push(findings, end - password.length, end, PLACEHOLDER.test(password) ? 0.2 : 0.95);
   }
 
   KEY_VALUE.lastIndex = 0;
   for (let m = KEY_VALUE.exec(text); m !== null; m = KEY_VALUE.exec(text)) {
-    const raw = m[1] ?? '';
+    const key = m[1] ?? '';
+    const word = m[3];
+    if (word !== undefined) {
+      const value = trimTrailing(word);
+      // The secret word must start a word: in `msalToken is ValidMsalToken` it names a type, not a secret.
+      if (isLetterCode(text.charCodeAt(m.index - 1)) || !PROSE_KEY.test(key)) continue;
+      if (PLACEHOLDER.test(value) || !looksRandom(value)) continue;
+      const start = m.index + m[0].length - word.length;
+      push(findings, start, start + value.length, 0.8);
+      continue;
+    }
+    const raw = m[2] ?? '';
     const valueStart = m.index + m[0].length - raw.length;
-    const key = m[0]
-      .slice(0, m[0].length - raw.length)
-      .replace(/["'\s:=]+$|(?:Bearer|Basic|Token|Digest)\s+$/gi, '');
-    if (NON_SECRET_KEY.test(key.replace(/["'\s:=]+$/, ''))) continue;
-    const { value, offset } = unquote(raw);
+    if (NON_SECRET_KEY.test(key)) continue;
     // Unquoted values keep trailing punctuation: "password=hunter2!" may well end in "!"; hiding a full stop
     // too costs less than leaking a character.
-    const trimmed = value;
-    if (trimmed.length === 0 || PLACEHOLDER.test(trimmed) || /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed))
+    const { value, offset } = unquote(raw);
+    // A URL as the value (token_url=https://…) is where a secret is fetched, not the secret.
+    if (value.length === 0 || PLACEHOLDER.test(value) || (value.includes('://') && URL_VALUE.test(value)))
       continue;
-    push(findings, valueStart + offset, valueStart + offset + trimmed.length, keyValueScore(key, trimmed));
+    push(findings, valueStart + offset, valueStart + offset + value.length, keyValueScore(key, value));
   }
 
   if (text.includes('--')) {
@@ -144,14 +191,6 @@ export function detectSecrets(text: string): Finding[] {
     }
   }
 
-  PROSE.lastIndex = 0;
-  for (let m = PROSE.exec(text); m !== null; m = PROSE.exec(text)) {
-    const value = trimTrailing(m[1] ?? '');
-    if (PLACEHOLDER.test(value) || !looksRandom(value)) continue;
-    const start = m.index + m[0].length - (m[1] ?? '').length;
-    push(findings, start, start + value.length, 0.8);
-  }
-
   if (text.includes('Bearer')) {
     BEARER.lastIndex = 0;
     for (let m = BEARER.exec(text); m !== null; m = BEARER.exec(text)) {
@@ -161,16 +200,32 @@ export function detectSecrets(text: string): Finding[] {
     }
   }
 
-  AWS_SECRET_CANDIDATE.lastIndex = 0;
-  for (let m = AWS_SECRET_CANDIDATE.exec(text); m !== null; m = AWS_SECRET_CANDIDATE.exec(text)) {
-    const value = m[0];
-    if (!/[a-z]/.test(value) || !/[A-Z]/.test(value) || !/\d/.test(value) || shannonEntropy(value) < 4)
-      continue;
-    const near = hasContextBefore(text, m.index, AWS_SECRET_CONTEXT);
-    push(findings, m.index, m.index + value.length, near ? 0.9 : 0.45);
-  }
+  for (const finding of detectAwsSecretKeys(text, tokenRuns)) findings.push(finding);
 
   return findings;
+}
+
+function isLetterCode(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isWordCode(c: number): boolean {
+  return isLetterCode(c) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** Letters, digits, `+ . -`: what a URL scheme is made of. */
+function isSchemeCode(c: number): boolean {
+  return isLetterCode(c) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45;
+}
+
+/** Whether a URL scheme (a letter, then letters, digits, + . -) ends at the `://` at `at`, as a word. */
+function hasUrlScheme(text: string, at: number): boolean {
+  let start = at;
+  while (isSchemeCode(text.charCodeAt(start - 1))) start--;
+  // The scheme starts at its first letter that begins a word (`x+postgres`, not `_postgres`).
+  for (let i = start; i < at; i++)
+    if (isLetterCode(text.charCodeAt(i)) && !isWordCode(text.charCodeAt(i - 1))) return true;
+  return false;
 }
 
 /** Scores for the vendor tokens: publishable Stripe keys are public by design, so they score just above 0.5. */
