@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { PiiFirewall } from '../../engines/quality/firewall/pii-firewall';
-import { redactPii, type RedactionMode } from '../../engines/quality/pii/redact';
+import { redactPii, validatePolicy, type RedactionMode } from '../../engines/quality/pii/redact';
 import { loadConfig } from '../config/load';
 import { UsageError } from './exit';
 import { readJsonlField } from './jsonl-input';
@@ -55,8 +54,7 @@ export function registerPiiCommand(program: Command): void {
         ...(firewall.salt ? { salt: firewall.salt } : {}),
       };
       try {
-        // Validates the policy once, before anything is printed.
-        new PiiFirewall({ enabled: true, redaction: policy, salt: firewall.salt });
+        validatePolicy(policy);
       } catch (err) {
         throw new UsageError(`${(err as Error).message} (set OPSBOT_PII_SALT for hash mode)`);
       }

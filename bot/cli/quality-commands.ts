@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
@@ -16,36 +15,9 @@ import {
   type SeriesPoint,
 } from '../../engines/quality/data';
 import { UsageError } from './exit';
+import { readJsonlLines, type JsonlLine } from './jsonl-input';
 
 const VALUE_CHARS = 60;
-
-interface JsonlLine {
-  line: number;
-  value: unknown;
-}
-
-/**
- * Every line of a JSONL file, parsed, with its line number; blank lines are skipped. The whole file is read and
- * checked before anything is returned, so a bad line stops a command before it prints half its output.
- */
-function readJsonl(file: string): JsonlLine[] {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  const lines: JsonlLine[] = [];
-  content.split('\n').forEach((text, i) => {
-    if (text.trim() === '') return;
-    try {
-      lines.push({ line: i + 1, value: JSON.parse(text) });
-    } catch {
-      throw new UsageError(`${file} line ${i + 1}: not valid JSON`);
-    }
-  });
-  return lines;
-}
 
 function print(lines: string | string[]): void {
   process.stdout.write(`${Array.isArray(lines) ? lines.join('\n') : lines}\n`);
@@ -116,7 +88,7 @@ function timeOf(value: unknown): number | undefined {
 
 function seriesOf(file: string, field: string, timeField: string): SeriesPoint[] {
   const points: SeriesPoint[] = [];
-  for (const { line, value } of readJsonl(file)) {
+  for (const { line, value } of readJsonlLines(file)) {
     const v = valueAt(value, field);
     if (typeof v !== 'number' || !Number.isFinite(v))
       throw new UsageError(`${file} line ${line}: needs a number in "${field}"`);
@@ -160,7 +132,7 @@ export function registerQualityCommands(program: Command): void {
         const rules = loadRuleSetsFile(options.rules);
         const report = new QualityReport(datasetName(options.file), 'event');
         const lines: string[] = [];
-        for (const { line, value } of readJsonl(options.file)) {
+        for (const { line, value } of readJsonlLines(options.file)) {
           const type = valueAt(value, options.typeField);
           if (typeof type !== 'string' || type === '')
             throw new UsageError(`${options.file} line ${line}: needs a "${options.typeField}" string field`);
@@ -190,7 +162,7 @@ export function registerQualityCommands(program: Command): void {
     )
     .option(...json)
     .action((options: { left: string; right: string; key: string; fields?: string[]; json?: boolean }) => {
-      const lineOf = { left: readJsonl(options.left), right: readJsonl(options.right) };
+      const lineOf = { left: readJsonlLines(options.left), right: readJsonlLines(options.right) };
       const result = reconcile(
         lineOf.left.map((l) => l.value),
         lineOf.right.map((l) => l.value),

@@ -129,6 +129,10 @@ const CASES: Case[] = [
     }),
     expect: [
       { at: 'id=probe', says: 'step probe: inputs: one of these must hold: needs url, or needs service' },
+      {
+        at: 'id=probe',
+        says: 'step probe: inputs: must have property service when property path is present',
+      },
     ],
   },
   {

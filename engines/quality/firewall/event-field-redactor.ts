@@ -9,7 +9,7 @@ import type { PiiFirewall } from './pii-firewall';
  */
 export function eventFieldRedactor(firewall: PiiFirewall): (value: unknown, path: string) => unknown {
   return (value) => {
-    if (!firewall.enabled('events')) return REDACTED;
+    // With the events path off nothing is found, so the field is replaced whole.
     const redacted = firewall.redactValue(value, 'events');
     return redacted === value ? REDACTED : redacted;
   };
