@@ -21,6 +21,7 @@ import type { Component } from './core/health';
 import { FileRecordStore, type RecordStore } from './core/record-store';
 import type { Logger } from './core/logger';
 import type { TurnMetrics } from './core/turn-metrics';
+import { textReply } from './core/message';
 import { DialogueManager } from './dialogue/dialogue-manager';
 import { MemorySessionStore } from './dialogue/memory-session-store';
 import type { SessionStore } from './dialogue/session';
@@ -35,7 +36,6 @@ import {
   helpSkill,
   outOfScopeSkill,
 } from './skills/conversation-skills';
-import { notInstalledSkills } from './skills/not-installed';
 import { SkillRegistry } from './skills/skill';
 import { createSystemStatusSkill } from './skills/system-status';
 import { createMetricsSkill } from './skills/metrics';
@@ -63,6 +63,7 @@ import { orchestratorElsewhereSkills } from './skills/orchestrator-elsewhere';
 import { threadOfTurn } from '../adapters/chat-threads';
 import { planReply, runReply } from './skills/plan-reply';
 import { AlertRouter, type AlertThreadRecord } from '../engines/orchestrator/alerts/alert-router';
+import type { Alert } from '../engines/orchestrator/alerts/alert';
 import { RunThreadReporter } from '../engines/orchestrator/alerts/run-thread-reporter';
 import { RunbookScheduler } from '../engines/orchestrator/runbook-scheduler';
 import { createTroubleshootSkill } from './skills/troubleshoot';
@@ -75,9 +76,20 @@ import { QualityMonitor } from '../engines/quality/quality-monitor';
 import { loadRuleSetsFile } from '../engines/quality/data/validation-rules';
 import { createDataQualitySkill } from './skills/data-quality';
 import { redactSecrets } from '../engines/audit/redact-secrets';
-
-/** Engines that later issues add; until then they report themselves as missing rather than pretend. */
-const ENGINES_NOT_IN_THIS_BUILD = ['predictive scaler', 'maintenance controller'];
+import { buildScaler, type BuiltScaler } from '../engines/scaler/build-scaler';
+import { createCapacityForecastSkill } from './skills/capacity-forecast';
+import { buildAlerting, type Alerting } from '../engines/orchestrator/alerts/build-alerting';
+import { createAlertStatusSkill } from './skills/alert-status';
+import { createSilenceAlertSkill } from './skills/silence-alert';
+import { createScheduleMaintenanceSkill } from './skills/schedule-maintenance';
+import { buildMaintenanceController } from '../engines/maintenance/build-maintenance-controller';
+import type { MaintenanceController } from '../engines/maintenance/maintenance-controller';
+import {
+  loadFailurePrediction,
+  type FailurePrediction,
+} from '../engines/maintenance/failure-prediction/service-failure-predictor';
+import { collectServiceSignals } from '../engines/maintenance/failure-prediction/collect-service-signals';
+import { createPredictFailuresSkill } from './skills/predict-failures';
 
 export interface Runtime {
   config: OpsbotConfig;
@@ -112,6 +124,12 @@ export interface Runtime {
   firewall: PiiFirewall;
   /** The quality engine's watch on events routed to it (`engine: quality`), beside the bus. */
   quality?: QualityMonitor;
+  /** The predictive scaler, in the process that runs the background work. */
+  scaler?: BuiltScaler;
+  /** Firing alerts, silences and maintenance windows, in the process that runs the background work. */
+  alerting?: Alerting;
+  /** The maintenance controller: health watch and self-healing, beside the orchestrator. */
+  maintenance?: MaintenanceController;
   /** Starts what runs in the background: local services (the demo fleet) and the metrics scraper. */
   start(): Promise<void>;
   /**
@@ -220,6 +238,21 @@ export function createRuntime(
   const notifier = new Notifier(config.notifications.targets, (reply) =>
     firewall.redactValue(reply, 'replies'),
   );
+  const scalerTarget = config.scaler.notify ?? config.orchestrator.alertsTarget;
+  const scaler = deps.runsPlatforms
+    ? buildScaler(config, {
+        configDir,
+        catalog,
+        platforms,
+        metrics: metricsSource.source,
+        eventBus: eventBus?.bus,
+        audit,
+        logger: deps.logger,
+        announce: scalerTarget
+          ? async (decision) => void (await notifier.notify(scalerTarget, textReply(decision.explanation)))
+          : undefined,
+      })
+    : undefined;
   const history = deps.runsPlatforms
     ? new FileExecutionHistory({ stateDir, logger: deps.logger })
     : undefined;
@@ -249,9 +282,14 @@ export function createRuntime(
       })
     : undefined;
   if (orchestrator && eventBus) publishTransitions(orchestrator, eventBus, deps.logger);
+  const alerting = deps.runsPlatforms
+    ? buildAlerting(config, { records: recordsNamed, catalog, audit })
+    : undefined;
   const alerts =
     orchestrator &&
     new AlertRouter({
+      ...(alerting?.silencedBy ? { silencedBy: alerting.silencedBy } : {}),
+      ...(alerting ? { record: (routed: readonly Alert[]) => alerting.record(routed) } : {}),
       orchestrator: orchestrator.service,
       notifier,
       target: config.orchestrator.alertsTarget,
@@ -270,6 +308,38 @@ export function createRuntime(
           .map((hit) => ({ runbookId: hit.meta.id as string, title: hit.title, score: hit.relevance }));
       },
     });
+  // Healing goes through the alert router, so it needs the orchestrator; watching without healing is no use.
+  const maintenance =
+    alerts && alerting && config.maintenance.enabled
+      ? buildMaintenanceController(
+          {
+            environments: config.maintenance.environments ?? platforms.environments(),
+            intervalMs: config.maintenance.intervalSeconds * 1000,
+            ...definedOnly({
+              failureThreshold: config.maintenance.failureThreshold,
+              recoveryThreshold: config.maintenance.recoveryThreshold,
+              maxHealsPerHour: config.maintenance.maxHealsPerHour,
+              checkTimeoutMs: config.maintenance.checkTimeoutMs,
+            }),
+          },
+          {
+            catalog,
+            logger: deps.logger,
+            raise: (raised) => alerts.route(raised),
+            suppressedBy: (service, environment) => alerting.windows.suppressedBy(service, environment),
+            ...(config.metrics.prometheus.url
+              ? {
+                  prometheus: {
+                    url: config.metrics.prometheus.url,
+                    ...(config.metrics.prometheus.bearerToken
+                      ? { bearerToken: config.metrics.prometheus.bearerToken }
+                      : {}),
+                  },
+                }
+              : {}),
+          },
+        )
+      : undefined;
   const scheduler =
     orchestrator &&
     new RunbookScheduler({
@@ -370,13 +440,32 @@ export function createRuntime(
         ].join('; '),
       }),
     },
-    ...ENGINES_NOT_IN_THIS_BUILD.map((name): Component => ({
-      name,
+    {
+      name: 'predictive scaler',
       requiredForReadiness: false,
-      check: async () => ({ state: 'unknown', detail: 'not installed in this build' }),
-    })),
+      check: async () => ({
+        state: 'ok',
+        detail: scaler ? scaler.describe() : 'runs in the server',
+      }),
+    },
+    {
+      name: 'maintenance controller',
+      requiredForReadiness: false,
+      check: async () =>
+        maintenance
+          ? {
+              state: maintenance.troubled() ? 'warning' : 'ok',
+              detail: `${maintenance.describe()}; alerts and silences: ${alerting?.description}`,
+            }
+          : {
+              state: 'ok',
+              detail: config.maintenance.enabled ? 'runs in the server' : 'off (maintenance.enabled: false)',
+            },
+    },
   ];
 
+  let failurePrediction: Promise<void> | undefined;
+  let releasePrediction: (() => Promise<void>) | undefined;
   const skills = new SkillRegistry()
     .register(greetingSkill)
     .register(helpSkill)
@@ -417,8 +506,50 @@ export function createRuntime(
   });
   skills.register(createTroubleshootSkill({ knowledge, composer }));
   skills.register(createQueryEventsSkill({ bus: eventBus?.bus, audit }));
-  for (const skill of notInstalledSkills()) skills.register(skill);
   skills.register(createDataQualitySkill({ monitor: quality, firewall }));
+  skills.register(createCapacityForecastSkill({ scaler: scaler?.scaler }));
+  if (maintenance) {
+    let prediction: FailurePrediction = { on: false, reason: 'the failure model is still loading' };
+    failurePrediction = loadFailurePrediction(
+      path.resolve(configDir, config.maintenance.predictionModel),
+    ).then((loaded) => void (prediction = loaded));
+    skills.register(
+      createPredictFailuresSkill({
+        prediction: () => prediction,
+        signals: (environment) =>
+          collectServiceSignals(environment, {
+            controller: maintenance,
+            metrics: metricsSource.source,
+            platforms,
+          }),
+      }),
+    );
+    releasePrediction = async () => {
+      await failurePrediction;
+      if (prediction.on) await prediction.predictor.release?.();
+    };
+  } else if (deps.runsPlatforms) {
+    skills.register({
+      intent: 'predict_failures',
+      permission: 'failures.read',
+      summary: 'Predict which services are likely to fail',
+      examples: ['which services are likely to fail?'],
+      slots: [],
+      mutating: false,
+      installed: false,
+      handle: async () =>
+        textReply(
+          'Failure prediction reads the maintenance controller’s health history, and the controller is off here ' +
+            '(maintenance.enabled: false, or no orchestrator to heal through). Nothing was predicted.',
+        ),
+    });
+  }
+  if (alerting) {
+    skills
+      .register(createAlertStatusSkill({ alerts: alerting.firing }))
+      .register(createSilenceAlertSkill({ silences: alerting.silences, audit }))
+      .register(createScheduleMaintenanceSkill({ windows: alerting.windows }));
+  }
   if (orchestrator) {
     skills
       .register(createRunRunbookSkill({ orchestrator: orchestrator.service, threadOf: threadOfTurn }))
@@ -431,7 +562,7 @@ export function createRuntime(
       (message) => deps.logger.warn(message),
     );
   } else {
-    for (const skill of orchestratorElsewhereSkills()) skills.register(skill);
+    for (const skill of orchestratorElsewhereSkills()) skills.replace(skill);
   }
 
   const dialogue = new DialogueManager({
@@ -477,6 +608,9 @@ export function createRuntime(
     audit,
     firewall,
     ...(quality ? { quality } : {}),
+    ...(scaler ? { scaler } : {}),
+    ...(alerting ? { alerting } : {}),
+    ...(maintenance ? { maintenance } : {}),
     async start() {
       await built.start();
       metricsSource.start();
@@ -484,6 +618,8 @@ export function createRuntime(
       threadReporter?.start();
       await orchestrator?.start();
       scheduler?.start();
+      scaler?.scaler.start();
+      maintenance?.start();
     },
     dedup,
     records: recordsNamed,
@@ -500,6 +636,7 @@ export function createRuntime(
         (async () => {
           // Runs stop before the bus they publish to and the audit log they write.
           scheduler?.stop();
+          await Promise.all([scaler?.close(), maintenance?.stop(), releasePrediction?.()]);
           await orchestrator?.close();
           await Promise.all([history?.close(), risk?.close(), threadReporter?.stop()]);
           await eventBus?.close();
@@ -510,6 +647,11 @@ export function createRuntime(
       if (redis) await closeRedisClient(redis);
     },
   };
+}
+
+/** The entries whose value is set: optional config left out keeps the engine's own defaults. */
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Paths in the configuration are relative to the file they are written in. */

@@ -8,24 +8,23 @@
  * Options: --history <file>, --out <file.onnx> (default: the package's models/saga-failure.onnx),
  * --min-real <runs> (500), --simulated <runs> (20000), --seed <n> (8).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { seededRandom } from '../core/seeded-random';
 import { replaceFile } from '../core/durable-files';
 import { packageRoot } from '../core/package-root';
 import { loadConfig } from '../config/load';
 import { metadataPathFor } from '../../engines/predictors';
 import {
   DEFAULT_LOGISTIC_TRAINING,
+  evaluateFailureModel,
   exportFailureModel,
   failureModelMetadata,
-  failureProbability,
   FAILURE_MODEL_VERSION,
-  precisionRecall,
-  rocAuc,
+  holdOut,
+  modelCardJson,
+  strongestSignals,
   trainFailureModel,
-  type FailureModel,
+  trainingDataHash,
   type TrainingRow,
 } from '../../engines/orchestrator/prediction/failure-model';
 import {
@@ -70,10 +69,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const model = trainFailureModel(train, FAILURE_FEATURES);
   const trainSeconds = (performance.now() - started) / 1000;
-  const scored = evaluate(model, test);
-  const realScored = evaluate(
+  const scored = evaluateFailureModel(model, test, HIGH_RISK);
+  const realScored = evaluateFailureModel(
     model,
     test.filter((row) => row.real),
+    HIGH_RISK,
   );
 
   const metrics: Record<string, number> = {
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         .map(([name, value]) => [name, round(value)]),
     ),
     trainedAt: new Date().toISOString(),
-    dataHash: dataHash(rows, seed),
+    dataHash: trainingDataHash(FAILURE_MODEL_VERSION, FAILURE_FEATURES, seed, rows),
     description:
       `Logistic regression (IRLS, L2 ${DEFAULT_LOGISTIC_TRAINING.l2}) on ${FAILURE_FEATURES.length} standardised features of a run before it starts; ` +
       `${real.length} real runs from execution history` +
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
 
   mkdirSync(path.dirname(out), { recursive: true });
   // Written beside and renamed in, so a running opsbot never loads half a model.
-  replaceFile(metadataPathFor(out), cardJson(metadata));
+  replaceFile(metadataPathFor(out), modelCardJson(metadata));
   replaceFile(out, exportFailureModel(model));
 
   console.log(
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   if (Number.isFinite(realScored.auc)) {
     console.log(`held-out real runs only (${realScored.count}): ROC AUC ${realScored.auc.toFixed(3)}`);
   }
-  console.log(`strongest signals (log-odds per standard deviation): ${strongest(model)}`);
+  console.log(`strongest signals (log-odds per standard deviation): ${strongestSignals(model)}`);
   console.log(
     `wrote ${out} and ${path.basename(metadataPathFor(out))} (data ${metadata.dataHash?.slice(0, 12)})`,
   );
@@ -141,62 +141,6 @@ function trainingRows(records: readonly HistoryRecord[]): SourcedRow[] {
     if (!features.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) return [];
     return [{ features, failed: record.failed, real: true }];
   });
-}
-
-/** A seeded shuffle, then the last `share` of it: the same seed holds out the same runs. */
-function holdOut<T>(rows: readonly T[], share: number, seed: number): { train: T[]; test: T[] } {
-  const random = seededRandom(seed);
-  const shuffled = [...rows];
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j] as T, shuffled[i] as T];
-  }
-  const cut = Math.round(shuffled.length * (1 - share));
-  return { train: shuffled.slice(0, cut), test: shuffled.slice(cut) };
-}
-
-function evaluate(model: FailureModel, rows: readonly TrainingRow[]) {
-  const scores = rows.map((row) => failureProbability(model, row.features));
-  const failed = rows.map((row) => row.failed);
-  return {
-    count: rows.length,
-    auc: rocAuc(scores, failed),
-    failureRate: failed.filter(Boolean).length / rows.length,
-    ...precisionRecall(scores, failed, HIGH_RISK),
-  };
-}
-
-function strongest(model: FailureModel): string {
-  return model.coefficients
-    .map((coefficient, i) => ({ coefficient, feature: model.features[i] }))
-    .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient))
-    .slice(0, 5)
-    .map(({ coefficient, feature }) => `${feature} ${coefficient >= 0 ? '+' : ''}${coefficient.toFixed(2)}`)
-    .join(', ');
-}
-
-/** With this version's features and training, the rows and the seed determine the weights. */
-function dataHash(rows: readonly SourcedRow[], seed: number): string {
-  const hash = createHash('sha256')
-    .update(FAILURE_MODEL_VERSION)
-    .update(JSON.stringify({ features: FAILURE_FEATURES, training: DEFAULT_LOGISTIC_TRAINING, seed }));
-  for (const row of rows) hash.update(`${row.features.join(',')}:${row.failed ? 1 : 0}\n`);
-  return hash.digest('hex');
-}
-
-/** Prettier's printWidth in .prettierrc, which `npm run lint` checks the model card against. */
-const PRINT_WIDTH = 110;
-
-/** The card as Prettier formats JSON: an array of plain values that fits on one line is written on one. */
-function cardJson(card: object): string {
-  const json = JSON.stringify(card, null, 2).replace(
-    /^( *)("[^"\n]+": )\[\n((?:\1 {2}[^\n[\]{}]+\n)+)\1\]/gm,
-    (whole, indent: string, key: string, items: string) => {
-      const line = `${indent}${key}[${items.trim().split(/\n\s*/).join(' ')}],`;
-      return line.length <= PRINT_WIDTH ? line.slice(0, -1) : whole;
-    },
-  );
-  return `${json}\n`;
 }
 
 const round = (x: number) => Math.round(x * 10000) / 10000;

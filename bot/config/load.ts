@@ -46,6 +46,8 @@ const ENV_OVERRIDES: Record<string, string[]> = {
   OPSBOT_DEMO_RATE: ['demo', 'load', 'ratePerSecond'],
   PROMETHEUS_URL: ['metrics', 'prometheus', 'url'],
   PROMETHEUS_BEARER_TOKEN: ['metrics', 'prometheus', 'bearerToken'],
+  ALERTMANAGER_URL: ['alerts', 'alertmanager', 'url'],
+  ALERTMANAGER_BEARER_TOKEN: ['alerts', 'alertmanager', 'bearerToken'],
 };
 
 /** Secrets and ids that must stay strings even when they look like YAML numbers or booleans. */
@@ -61,6 +63,7 @@ const STRING_OVERRIDES = new Set([
   'MICROSOFT_APP_PASSWORD',
   'MICROSOFT_APP_TENANT_ID',
   'PROMETHEUS_BEARER_TOKEN',
+  'ALERTMANAGER_BEARER_TOKEN',
 ]);
 
 export interface LoadedConfig {

@@ -12,9 +12,31 @@ const serviceName = z
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** A health check beyond the health URL, run by the maintenance controller (engines/maintenance/check-specs.ts). */
+const healthCheckSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('http'),
+    url: httpUrl,
+    timeoutMs: z.int().min(50).max(60_000).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('tcp'),
+    address: z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port, or [IPv6]:port'),
+    timeoutMs: z.int().min(50).max(60_000).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('prometheus'),
+    query: z.string().min(1),
+    url: httpUrl.optional(),
+    timeoutMs: z.int().min(50).max(60_000).optional(),
+  }),
+]);
+
 const serviceEndpoints = z.strictObject({
   healthUrl: httpUrl.optional(),
   metricsUrl: httpUrl.optional(),
+  /** More checks the maintenance controller runs: TCP connects, PromQL queries, other URLs. */
+  checks: z.array(healthCheckSchema).optional(),
 });
 
 const serviceSchema = z.strictObject({
@@ -105,6 +127,73 @@ export const notifyTargetSchema = z.discriminatedUnion('channel', [
     room: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore'),
   }),
 ]);
+
+/** What a scaler policy reads as load: requests/s, CPU (in replicas' worth of CPU), or an event bus group's lag. */
+export const SCALER_METRICS = ['throughput', 'cpu', 'lag'] as const;
+
+/** How the scaler forecasts one service's load: the model with the lowest backtest error, or one named model. */
+export const FORECAST_MODELS = ['auto', 'holt-winters', 'onnx', 'seasonal-naive'] as const;
+
+/**
+ * One service's scaling policy. Load is measured in the metric's unit; `capacityPerReplica` is how much of it
+ * one replica serves at 100% (req/s for throughput, 1 for cpu, pending records one consumer keeps up with for
+ * lag).
+ */
+const scalerPolicySchema = z
+  .strictObject({
+    environment: z.enum(ENVIRONMENTS).default('production'),
+    metric: z.enum(SCALER_METRICS).default('throughput'),
+    /** For metric lag: the event bus consumer group whose lag is read (opsbot's own router by default). */
+    group: z.string().min(1).optional(),
+    capacityPerReplica: z.number().positive(),
+    /** The utilisation each replica is planned at, leaving the rest as headroom. */
+    targetUtilisation: z.number().gt(0).max(1).default(0.7),
+    /** The catalog's replicas.min / max unless given. */
+    minReplicas: z.int().min(0).optional(),
+    maxReplicas: z.int().min(1).optional(),
+    scaleUpCooldownSeconds: z.int().min(0).max(86_400).default(60),
+    scaleDownCooldownSeconds: z.int().min(0).max(86_400).default(300),
+    /** How long a new replica takes to serve: capacity is provisioned this far ahead of the forecast. */
+    startupSeconds: z.int().min(0).max(3600).default(30),
+    costPerReplicaHour: z.number().min(0).default(0),
+    sla: z
+      .strictObject({
+        /** Utilisation above which a replica no longer meets its latency objective. */
+        utilisationCeiling: z.number().gt(0).max(1).default(0.9),
+        /** The latency objective itself, for the explanation and the violation count. */
+        p95LatencySeconds: z.number().positive().optional(),
+      })
+      .prefault({}),
+    forecast: z
+      .strictObject({
+        model: z.enum(FORECAST_MODELS).default('auto'),
+        /** Spacing of the load history the forecast is made from. */
+        stepSeconds: z.int().min(1).max(3600).default(15),
+        /** The length of one seasonal cycle: a day, or the demo's shortened day. */
+        seasonSeconds: z
+          .int()
+          .min(2)
+          .max(30 * 86_400)
+          .default(86_400),
+        /** How far ahead the forecast looks, beyond the start-up time. */
+        horizonSeconds: z.int().min(1).max(86_400).default(600),
+      })
+      .prefault({}),
+  })
+  .refine((p) => p.sla.utilisationCeiling >= p.targetUtilisation, {
+    message: 'sla.utilisationCeiling must not be below targetUtilisation',
+    path: ['sla', 'utilisationCeiling'],
+  })
+  .refine(
+    (p) => p.minReplicas === undefined || p.maxReplicas === undefined || p.minReplicas <= p.maxReplicas,
+    {
+      message: 'minReplicas must not exceed maxReplicas',
+    },
+  )
+  .refine((p) => p.forecast.seasonSeconds % p.forecast.stepSeconds === 0, {
+    message: 'forecast.seasonSeconds must be a whole number of forecast.stepSeconds',
+    path: ['forecast', 'seasonSeconds'],
+  });
 
 /** One operation of the command driver: a program and its arguments, never run through a shell. */
 const commandSpecSchema = z.strictObject({
@@ -443,6 +532,54 @@ export const configSchema = z.strictObject({
       auditLog: z.string().min(1).default('audit/audit.log'),
     })
     .prefault({}),
+  alerts: z
+    .strictObject({
+      /**
+       * Alertmanager's API, when there is one (ALERTMANAGER_URL): alert_status lists its alerts, silence_alert and
+       * maintenance windows create silences there. Without it opsbot keeps its own alert list and silences.
+       */
+      alertmanager: z
+        .strictObject({
+          url: httpUrl.optional(),
+          timeoutMs: z.int().min(100).max(120_000).default(5000),
+          bearerToken: z.string().min(1).optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  maintenance: z
+    .strictObject({
+      /** The maintenance controller: health checks with history, self-healing through runbooks, windows. */
+      enabled: z.boolean().default(true),
+      intervalSeconds: z.number().min(0.2).max(3600).default(1),
+      /** Watched environments; those with a platform driver (healing needs one) unless given. */
+      environments: z.array(z.enum(ENVIRONMENTS)).optional(),
+      /** Consecutive failed rounds that make a failure sustained, and passed rounds that end it. */
+      failureThreshold: z.int().min(1).max(100).optional(),
+      recoveryThreshold: z.int().min(1).max(100).optional(),
+      /** Heals per service per hour before the controller stops raising and leaves it to people. */
+      maxHealsPerHour: z.int().min(1).max(100).optional(),
+      /** A check's timeout when it gives none. */
+      checkTimeoutMs: z.int().min(50).max(60_000).optional(),
+      /** The failure model (ONNX with its JSON metadata beside it), relative to the config file. */
+      predictionModel: z.string().min(1).default('models/service-failure.onnx'),
+    })
+    .prefault({}),
+  scaler: z
+    .strictObject({
+      /** "recommend" posts and records what it would do; "act" also scales through the platform drivers. */
+      mode: z.enum(['recommend', 'act']).default('recommend'),
+      intervalSeconds: z.int().min(1).max(3600).default(15),
+      /** Where decisions are posted: a notifications.targets name (orchestrator.alertsTarget unless given). */
+      notify: z.string().min(1).optional(),
+      /** The currency symbol costs are written in. */
+      currency: z.string().min(1).max(4).default('€'),
+      /** The ONNX forecaster (JSON metadata beside it), relative to the config file. */
+      model: z.string().min(1).default('models/load-forecast.onnx'),
+      /** Per catalog service (or "opsbot-consumers" for the bus's own consumers on lag). */
+      services: z.record(z.string().min(1), scalerPolicySchema).default({}),
+    })
+    .prefault({}),
   quality: z
     .strictObject({
       /** The PII and secrets firewall (see README, "Quality engine"). */
@@ -540,3 +677,4 @@ export type NotifyTarget = z.infer<typeof notifyTargetSchema>;
 export type PlatformDriverConfig = z.infer<typeof platformDriverSchema>;
 export type LocalServiceConfig = z.infer<typeof localServiceSchema>;
 export type CommandSpecConfig = z.infer<typeof commandSpecSchema>;
+export type ScalerPolicyConfig = z.infer<typeof scalerPolicySchema>;

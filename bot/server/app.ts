@@ -16,6 +16,8 @@ import { NOTIFY_PERMISSION, parseNotifyRequest } from './notify-request';
 import { eventsApi } from './events-api';
 import { orchestratorApi } from './orchestrator-api';
 import { qualityApi } from './quality-api';
+import { scalerApi } from './scaler-api';
+import { maintenanceApi } from './maintenance-api';
 import { alertWebhooks } from '../../adapters/alerts/alert-webhooks';
 import type { ServerMetrics } from './metrics';
 
@@ -121,6 +123,22 @@ export function createApp({
         policy: runtime.policy,
       }),
     );
+  }
+  if (runtime.alerting) {
+    app.use(
+      maintenanceApi({
+        windows: runtime.alerting.windows,
+        silences: runtime.alerting.silences,
+        alerts: runtime.alerting.firing,
+        authenticator,
+        policy: runtime.policy,
+        audit: runtime.audit,
+        logger,
+      }),
+    );
+  }
+  if (runtime.scaler) {
+    app.use(scalerApi({ scaler: runtime.scaler.scaler, authenticator, policy: runtime.policy }));
   }
   if (runtime.alerts) {
     app.use(

@@ -10,7 +10,7 @@ import {
   type MetricsSource,
   type MetricSeries,
 } from '../metrics/metrics-source';
-import { formatSeconds } from './not-installed';
+import { formatSeconds } from './format-seconds';
 import { environmentSlot, serviceSlot } from './service-slots';
 import type { Skill } from './skill';
 

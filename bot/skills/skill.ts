@@ -70,7 +70,7 @@ export class SkillRegistry {
     return this;
   }
 
-  /** Replaces the skill for an intent: how an engine's real skill takes over from its not-installed stand-in. */
+  /** Replaces the skill for an intent: how a process without an engine answers for it elsewhere. */
   replace(skill: Skill): this {
     this.skills.set(skill.intent, skill);
     return this;

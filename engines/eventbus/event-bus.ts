@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { ConsumerPool } from './consumer-pool';
 import type { DedupStore } from '../../bot/core/dedup-store';
 import { ErrorCode, RequestError } from '../../bot/core/errors';
 import type { Logger } from '../../bot/core/logger';
@@ -104,9 +105,14 @@ export class EventBus {
     this.keyOf = partitionKeyOf(this.options.partitionKey);
   }
 
+  /** The router group's consumers in this process: one from start(), more when the scaler asks. */
+  readonly router = new ConsumerPool(ROUTER_GROUP, () =>
+    this.subscribe(ROUTER_GROUP, (event) => this.routeEvent(event)),
+  );
+
   /** Starts the router group. Rules can change later without a restart (setRoutes). */
   async start(): Promise<void> {
-    await this.subscribe(ROUTER_GROUP, (event) => this.routeEvent(event));
+    await this.router.resize(1);
   }
 
   setRoutes(routes: Routes): void {

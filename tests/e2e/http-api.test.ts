@@ -198,15 +198,15 @@ describe('HTTP API', () => {
         name: 'orchestrator',
         state: 'ok',
         detail: expect.stringMatching(
-          /^17 runbooks \(\d+ with steps\), 3 sagas, 0 running here; store file; /,
+          /^18 runbooks \(\d+ with steps\), 3 sagas, 0 running here; store file; /,
         ),
       }),
     );
     expect(readiness.components).toContainEqual(
       expect.objectContaining({
         name: 'predictive scaler',
-        state: 'unknown',
-        detail: 'not installed in this build',
+        state: 'ok',
+        detail: 'no services under a scaling policy (scaler.services)',
       }),
     );
     const metrics = await (await fetch(`${server.url}/metrics`)).text();

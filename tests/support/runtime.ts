@@ -31,6 +31,9 @@ export function testConfig(
   raw.nlu = { engine: 'rules' };
   // No demo fleet unless a test asks for one: it would take the shipped ports 7101-7108.
   raw.demo = { enabled: false };
+  // Nor the background engines that act on services: a test that wants them turns them on.
+  raw.maintenance = { enabled: false };
+  raw.scaler = { services: {} };
   adjust(raw);
   return parseConfig(stringifyYaml(raw), 'test config', env);
 }

@@ -24,6 +24,9 @@ export function writeServeConfig(adjust: (raw: Record<string, any>) => void, sta
   };
   raw.nlu = { engine: 'rules' };
   raw.demo = { enabled: false };
+  // Without the fleet, nothing answers on the catalog's ports: no health watch or scaling to get wrong.
+  raw.maintenance = { enabled: false };
+  raw.scaler = { services: {} };
   raw.orchestrator = {
     ...raw.orchestrator,
     runbooksDir: path.join(ROOT, 'runbooks'),

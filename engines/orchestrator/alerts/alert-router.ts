@@ -16,7 +16,8 @@ import { type RunThread, threadOfReceipt, threadTarget } from './run-thread-repo
  * What became of one alert for one runbook: a run started, or was left waiting for approval; a repeat updated
  * the thread of the run it already has; a resolved alert cancelled the run waiting for approval; nothing is
  * bound to it and runbooks were suggested (or not); a resolved alert had no run to act on (`ignored`); the
- * runbook refused to start for it (`failed`, with the reason).
+ * runbook refused to start for it (`failed`, with the reason); a silence matched the firing alert, so nothing
+ * was started, suggested or posted (`silenced`, with the silence's id).
  */
 export type AlertAction =
   | 'started'
@@ -26,7 +27,8 @@ export type AlertAction =
   | 'suggested'
   | 'unmatched'
   | 'ignored'
-  | 'failed';
+  | 'failed'
+  | 'silenced';
 
 export interface AlertOutcome {
   fingerprint: string;
@@ -36,6 +38,8 @@ export interface AlertOutcome {
   action: AlertAction;
   /** Why the run could not start or be cancelled (`failed`). */
   error?: string;
+  /** The silence that matched a firing alert (`silenced`). */
+  silenceId?: string;
 }
 
 /** A runbook that looks relevant to an alert no trigger matched (from knowledge search). */
@@ -70,6 +74,14 @@ export interface AlertRouterDeps {
   renderPlan: (plan: RunPlan, approval?: Approval) => Reply;
   /** Survives restarts, so a repeat after one still finds its thread and run. */
   threads: RecordStore<AlertThreadRecord>;
+  /**
+   * The id of a silence that matches the alert, if any: opsbot's own silences when no Alertmanager is
+   * configured (Alertmanager applies its own before it notifies). A firing alert a silence matches starts
+   * nothing; a resolved one is still handled, so a run waiting for approval is cancelled all the same.
+   */
+  silencedBy?: (alert: Alert) => Promise<string | undefined>;
+  /** Keeps every alert routed, for alert_status without Alertmanager; a failure is logged, never fatal. */
+  record?: (alerts: readonly Alert[]) => Promise<void>;
   logger: Logger;
 }
 
@@ -107,6 +119,9 @@ export class AlertRouter {
 
   /** One outcome per alert and matched runbook, or one per alert that matched none; in payload order. */
   async route(alerts: readonly Alert[]): Promise<AlertOutcome[]> {
+    await this.deps
+      .record?.(alerts)
+      .catch((err: unknown) => this.deps.logger.warn({ err }, 'could not keep alerts in the alert list'));
     const outcomes: AlertOutcome[] = [];
     for (const alert of alerts) {
       for (const outcome of await this.routeOne(alert)) {
@@ -118,6 +133,8 @@ export class AlertRouter {
   }
 
   private async routeOne(alert: Alert): Promise<AlertOutcome[]> {
+    const silenceId = alert.status === 'firing' ? await this.silenceOf(alert) : undefined;
+    if (silenceId !== undefined) return [{ fingerprint: alert.fingerprint, action: 'silenced', silenceId }];
     const runbooks = this.runbooksFor(alert);
     if (runbooks.length === 0) return [await this.queue.run(alert.fingerprint, () => this.unbound(alert))];
     const outcomes: AlertOutcome[] = [];
@@ -130,6 +147,17 @@ export class AlertRouter {
       );
     }
     return outcomes;
+  }
+
+  /** A silence store that fails must not swallow alerts: the alert is then routed as if none matched. */
+  private async silenceOf(alert: Alert): Promise<string | undefined> {
+    if (!this.deps.silencedBy) return undefined;
+    try {
+      return await this.deps.silencedBy(alert);
+    } catch (err) {
+      this.deps.logger.warn({ err, fingerprint: alert.fingerprint }, 'could not check silences for an alert');
+      return undefined;
+    }
   }
 
   private runbooksFor(alert: Alert): WorkflowDefinition[] {

@@ -1,8 +1,9 @@
 /**
  * An alert as the orchestrator sees it, whatever sent it: the Alertmanager and Grafana adapters translate
- * their webhook payloads into this shape, and nothing past an adapter reads a platform payload.
+ * their webhook payloads into this shape, and nothing past an adapter reads a platform payload. opsbot's own
+ * maintenance controller raises alerts in it too, for a service its health checks see failing.
  */
-export type AlertSource = 'alertmanager' | 'grafana';
+export type AlertSource = 'alertmanager' | 'grafana' | 'opsbot-maintenance';
 
 export interface Alert {
   source: AlertSource;

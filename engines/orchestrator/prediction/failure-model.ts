@@ -1,11 +1,31 @@
+import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
 import { ErrorCode } from '../../../bot/core/errors';
+import { seededRandom } from '../../../bot/core/seeded-random';
 import { PredictorError, type ClassificationMetadata } from '../../predictors/model-metadata';
 import { tensorValue } from '../../predictors/onnx-graph';
 
-const FAILURE_MODEL_NAME = 'saga-failure';
-/** Bumped when the features, the training or the graph change meaning. */
+/** Bumped when the saga model's features, the training or the graph change meaning. */
 export const FAILURE_MODEL_VERSION = '1.0.0';
+
+/**
+ * Which failure model a graph and its card describe. The graph and the training are the same for every
+ * failure model; what differs is what a row is (a run, a service at an instant) and so the features.
+ */
+export interface FailureModelIdentity {
+  name: string;
+  /** Bumped when the features, the training or the graph change meaning. */
+  version: string;
+  /** The script that trains it, recorded as the graph's producer: "opsbot train:saga". */
+  producer: string;
+}
+
+/** The orchestrator's model of whether a saga or runbook run fails (models/saga-failure.onnx). */
+export const SAGA_FAILURE_MODEL: FailureModelIdentity = {
+  name: 'saga-failure',
+  version: FAILURE_MODEL_VERSION,
+  producer: 'opsbot train:saga',
+};
 const FAILURE_MODEL_INPUT = 'features';
 const FAILURE_MODEL_OUTPUT = 'probabilities';
 /** Column order of the probabilities output. */
@@ -128,16 +148,19 @@ const INITIALIZERS = { mean: 'mean', scale: 'scale', weights: 'W', bias: 'b' } a
  * Add b → Sigmoid → probabilities [batch, 2]. W's columns are (−coefficients, coefficients) and b is
  * (−intercept, intercept), so the sigmoid of each column is P(ok) = σ(−z) and P(fail) = σ(z), which sum to 1.
  */
-export function exportFailureModel(model: FailureModel, producerVersion = FAILURE_MODEL_VERSION): Uint8Array {
+export function exportFailureModel(
+  model: FailureModel,
+  identity: FailureModelIdentity = SAGA_FAILURE_MODEL,
+): Uint8Array {
   const width = model.features.length;
   const columns = model.coefficients.flatMap((c) => [-c, c]);
   const proto: onnx.IModelProto = {
     irVersion: 7,
     opsetImport: [{ domain: '', version: 13 }],
-    producerName: 'opsbot train:saga',
-    producerVersion,
+    producerName: identity.producer,
+    producerVersion: identity.version,
     graph: {
-      name: FAILURE_MODEL_NAME,
+      name: identity.name,
       input: [tensorValue(FAILURE_MODEL_INPUT, FLOAT, ['batch', width])],
       output: [tensorValue(FAILURE_MODEL_OUTPUT, FLOAT, ['batch', FAILURE_MODEL_LABELS.length])],
       initializer: [
@@ -223,10 +246,14 @@ export interface FailureModelCard {
 }
 
 /** The metadata the predictor runtime reads beside the .onnx file; it doubles as the model card. */
-export function failureModelMetadata(model: FailureModel, card: FailureModelCard): ClassificationMetadata {
+export function failureModelMetadata(
+  model: FailureModel,
+  card: FailureModelCard,
+  identity: FailureModelIdentity = SAGA_FAILURE_MODEL,
+): ClassificationMetadata {
   return {
-    name: FAILURE_MODEL_NAME,
-    version: FAILURE_MODEL_VERSION,
+    name: identity.name,
+    version: identity.version,
     task: 'classification',
     input: { name: FAILURE_MODEL_INPUT, features: [...model.features] },
     outputs: { probabilities: FAILURE_MODEL_OUTPUT },
@@ -279,6 +306,81 @@ export function precisionRecall(
     if (flagged && failed[i]) truePositives += 1;
   });
   return { precision: truePositives / predicted, recall: truePositives / actual };
+}
+
+/** How a model scores held-out rows; precision and recall are of "fails" at the threshold it was asked about. */
+export interface FailureModelEvaluation {
+  count: number;
+  auc: number;
+  /** The failed share of the rows: the base rate precision compares with. */
+  failureRate: number;
+  precision: number;
+  recall: number;
+}
+
+export function evaluateFailureModel(
+  model: FailureModel,
+  rows: readonly TrainingRow[],
+  threshold: number,
+): FailureModelEvaluation {
+  const scores = rows.map((row) => failureProbability(model, row.features));
+  const failed = rows.map((row) => row.failed);
+  return {
+    count: rows.length,
+    auc: rocAuc(scores, failed),
+    failureRate: failed.filter(Boolean).length / rows.length,
+    ...precisionRecall(scores, failed, threshold),
+  };
+}
+
+/** A seeded shuffle, then the last `share` of it: the same seed holds out the same items. */
+export function holdOut<T>(items: readonly T[], share: number, seed: number): { train: T[]; test: T[] } {
+  const random = seededRandom(seed);
+  const shuffled = [...items];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j] as T, shuffled[i] as T];
+  }
+  const cut = Math.round(shuffled.length * (1 - share));
+  return { train: shuffled.slice(0, cut), test: shuffled.slice(cut) };
+}
+
+/** The largest coefficients by size, signed, as a training script prints them: "restarts_1h +1.20, …". */
+export function strongestSignals(model: FailureModel, count = 5): string {
+  return model.coefficients
+    .map((coefficient, i) => ({ coefficient, feature: model.features[i] }))
+    .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient))
+    .slice(0, count)
+    .map(({ coefficient, feature }) => `${feature} ${coefficient >= 0 ? '+' : ''}${coefficient.toFixed(2)}`)
+    .join(', ');
+}
+
+/** With a model version's features and training, the rows and the seed determine the weights. */
+export function trainingDataHash(
+  version: string,
+  features: readonly string[],
+  seed: number,
+  rows: readonly TrainingRow[],
+  training: LogisticTraining = DEFAULT_LOGISTIC_TRAINING,
+): string {
+  const hash = createHash('sha256').update(version).update(JSON.stringify({ features, training, seed }));
+  for (const row of rows) hash.update(`${row.features.join(',')}:${row.failed ? 1 : 0}\n`);
+  return hash.digest('hex');
+}
+
+/** Prettier's printWidth in .prettierrc.json, which `npm run lint` checks model cards against. */
+const PRINT_WIDTH = 110;
+
+/** A model card as Prettier formats JSON: an array of plain values that fits on one line is written on one. */
+export function modelCardJson(card: object): string {
+  const json = JSON.stringify(card, null, 2).replace(
+    /^( *)("[^"\n]+": )\[\n((?:\1 {2}[^\n[\]{}]+\n)+)\1\]/gm,
+    (whole, indent: string, key: string, items: string) => {
+      const line = `${indent}${key}[${items.trim().split(/\n\s*/).join(' ')}],`;
+      return line.length <= PRINT_WIDTH ? line.slice(0, -1) : whole;
+    },
+  );
+  return `${json}\n`;
 }
 
 function standardisation(rows: readonly TrainingRow[], width: number): { mean: number[]; scale: number[] } {

@@ -1,0 +1,44 @@
+import type { EnvironmentName, ScalerPolicyConfig } from '../../bot/config/schema';
+
+export type ScalerMetric = ScalerPolicyConfig['metric'];
+
+/** One service's scaling policy with everything resolved: min and max from the catalog when not given. */
+export interface ScalerPolicy {
+  /** A catalog service, or the consumer group's name for opsbot's own consumers. */
+  service: string;
+  environment: EnvironmentName;
+  metric: ScalerMetric;
+  capacityPerReplica: number;
+  targetUtilisation: number;
+  minReplicas: number;
+  maxReplicas: number;
+  scaleUpCooldownSeconds: number;
+  scaleDownCooldownSeconds: number;
+  startupSeconds: number;
+  costPerReplicaHour: number;
+  utilisationCeiling: number;
+  forecast: ScalerPolicyConfig['forecast'];
+}
+
+/** The policy of `service` from its config entry, with the catalog's replica bounds as defaults. */
+export function resolvePolicy(
+  service: string,
+  config: ScalerPolicyConfig,
+  catalogReplicas: { min: number; max: number } = { min: 1, max: 10 },
+): ScalerPolicy {
+  return {
+    service,
+    environment: config.environment,
+    metric: config.metric,
+    capacityPerReplica: config.capacityPerReplica,
+    targetUtilisation: config.targetUtilisation,
+    minReplicas: config.minReplicas ?? Math.max(1, catalogReplicas.min),
+    maxReplicas: config.maxReplicas ?? catalogReplicas.max,
+    scaleUpCooldownSeconds: config.scaleUpCooldownSeconds,
+    scaleDownCooldownSeconds: config.scaleDownCooldownSeconds,
+    startupSeconds: config.startupSeconds,
+    costPerReplicaHour: config.costPerReplicaHour,
+    utilisationCeiling: config.sla.utilisationCeiling,
+    forecast: config.forecast,
+  };
+}

@@ -1,0 +1,233 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { HttpHealthProbe } from '../../adapters/http/http-health-probe';
+import { LocalDriver } from '../../adapters/platform/local-driver';
+import { ServiceCatalog } from '../../bot/config/catalog';
+import { createLogger } from '../../bot/core/logger';
+import { packageRoot } from '../../bot/core/package-root';
+import { FileRecordStore } from '../../bot/core/record-store';
+import { Notifier } from '../../bot/notify/notifier';
+import { Platforms } from '../../bot/platform/platforms';
+import { planReply } from '../../bot/skills/plan-reply';
+import { demoServiceSpecs } from '../../demo/demo-fleet';
+import { SERVICE_NAMES } from '../../demo/fleet/service-names';
+import { type AuditRecord, HashChainedAuditLog } from '../../engines/audit/hash-chained-audit-log';
+import { buildMaintenanceController } from '../../engines/maintenance/build-maintenance-controller';
+import type {
+  HealSkipped,
+  MaintenanceController,
+  WatchState,
+  WatchTransition,
+} from '../../engines/maintenance/maintenance-controller';
+import { createStandardActions } from '../../engines/orchestrator/actions/standard-actions';
+import { AlertRouter, type AlertThreadRecord } from '../../engines/orchestrator/alerts/alert-router';
+import { buildOrchestrator, type BuiltOrchestrator } from '../../engines/orchestrator/build-orchestrator';
+import { freePorts, testConfig } from '../support/runtime';
+
+/**
+ * Self-healing end to end, with nothing faked: two demo services run as real processes under the local
+ * driver; the orchestrator loads the shipped runbooks; the controller's alerts go through the real alert
+ * router. A replica is SIGKILLed; the controller must see it within 5 s (the issue's requirement, not a
+ * speed benchmark) and the service-self-heal runbook restart it. Needs the build (the demo services run
+ * from dist/, as the local driver always starts them).
+ */
+const WATCHED = ['payments', 'orders'];
+/** The issue's bound from the kill to the failure being known. */
+const DETECTION_BOUND_MS = 5_000;
+/** Long enough for a detection, a restart and its verification several times over. */
+const HEAL_WAIT_MS = 30_000;
+/** How long a suppressed failure is watched to see that nothing heals it. */
+const SUPPRESSED_WATCH_MS = 3_000;
+
+describe('self-healing: a killed demo service is detected, restarted by its runbook and verified', () => {
+  let driver: LocalDriver;
+  let orchestrator: BuiltOrchestrator;
+  let audit: HashChainedAuditLog;
+  let auditFile: string;
+  let controller: MaintenanceController;
+  const windows = new Map<string, string>();
+  const transitions: WatchTransition[] = [];
+  const skipped: HealSkipped[] = [];
+
+  beforeAll(async () => {
+    const ports = await freePorts(SERVICE_NAMES.length);
+    const config = testConfig((raw) => {
+      SERVICE_NAMES.forEach((name, i) => {
+        raw.services[name].environments.production = { healthUrl: `http://127.0.0.1:${ports[i]}/health` };
+      });
+      raw.demo = { enabled: true, load: { enabled: false } };
+      raw.platform = { environments: { production: { driver: 'local' } }, verifyTimeoutSeconds: 20 };
+    });
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'opsbot-self-healing-'));
+    const logger = createLogger('silent');
+    const catalog = new ServiceCatalog(config);
+    driver = new LocalDriver(demoServiceSpecs(config).filter((spec) => WATCHED.includes(spec.name)));
+    await driver.start();
+    const notifier = new Notifier();
+    auditFile = path.join(stateDir, 'audit.log');
+    audit = new HashChainedAuditLog({ file: auditFile });
+    orchestrator = buildOrchestrator(config, {
+      configDir: packageRoot(),
+      stateDir,
+      actions: createStandardActions({
+        catalog,
+        platforms: new Platforms({ production: driver }),
+        probe: new HttpHealthProbe(1_000, 0),
+        metrics: { description: 'none', query: () => Promise.reject(new Error('no metrics in this test')) },
+        notifier,
+        shell: config.orchestrator.shell,
+        verifyTimeoutMs: config.platform.verifyTimeoutSeconds * 1000,
+      }),
+      audit,
+      logger,
+    });
+    await orchestrator.start();
+    const router = new AlertRouter({
+      orchestrator: orchestrator.service,
+      notifier,
+      renderPlan: planReply,
+      threads: new FileRecordStore<AlertThreadRecord>(stateDir, 'alert-threads'),
+      logger,
+    });
+    controller = buildMaintenanceController(
+      { environments: ['production'], services: WATCHED },
+      {
+        catalog,
+        raise: (alerts) => router.route(alerts),
+        suppressedBy: async (service) => windows.get(service),
+        logger,
+      },
+    );
+    controller.onTransition((t) => transitions.push(t));
+    controller.onHealSkipped((s) => skipped.push(s));
+    controller.start();
+    await until(
+      () => controller.status().every((s) => s.state === 'healthy'),
+      10_000,
+      'the fleet to be healthy',
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await controller?.stop();
+    await orchestrator?.close();
+    await audit?.close();
+    await driver?.close();
+  }, 30_000);
+
+  /** SIGKILLs the service's only replica; resolves with when. */
+  async function kill(service: string): Promise<number> {
+    const [replica] = (await driver.status(service)).instances ?? [];
+    expect(replica).toMatchObject({ state: 'ready', pid: expect.any(Number) });
+    process.kill(replica!.pid as number, 'SIGKILL');
+    return Date.now();
+  }
+
+  function transitionTo(service: string, to: WatchState, after: number): Promise<WatchTransition> {
+    return until(
+      () => transitions.find((t) => t.service === service && t.to === to && t.at >= after),
+      HEAL_WAIT_MS,
+      `${service} to become ${to}`,
+    );
+  }
+
+  it('heals a SIGKILLed replica through service-self-heal, and audits the run', async () => {
+    const killedAt = await kill('payments');
+
+    const failing = await transitionTo('payments', 'failing', killedAt);
+    expect(failing.at - killedAt).toBeLessThan(DETECTION_BOUND_MS);
+    expect(failing.detail).toMatch(/failed rounds in a row: http http:\/\/127\.0\.0\.1:\d+\/health: /);
+
+    const healing = await transitionTo('payments', 'healing', killedAt);
+    const [runId] = healing.runIds ?? [];
+    const run = await orchestrator.service.wait(runId as string, { timeoutMs: HEAL_WAIT_MS });
+    expect(run).toMatchObject({
+      definitionId: 'service-self-heal',
+      status: 'succeeded',
+      actor: 'opsbot-maintenance',
+      params: { service: 'payments', environment: 'production' },
+    });
+    expect(run.steps.map((s) => [s.id, s.status])).toEqual([
+      ['restart', 'succeeded'],
+      ['wait-healthy', 'succeeded'],
+      ['announce', 'succeeded'],
+    ]);
+
+    const healthy = await transitionTo('payments', 'healthy', killedAt);
+    const health = await fetch(`${driver.frontUrl('payments')}/health`);
+    expect(health.status).toBe(200);
+    const [replica] = (await driver.status('payments')).instances ?? [];
+    expect(replica).toMatchObject({ id: 'payments-2', state: 'ready' });
+    // eslint-disable-next-line no-console
+    console.log(
+      `self-healing: detected ${failing.at - killedAt} ms after the kill, healthy again after ${healthy.at - killedAt} ms (MTTR)`,
+    );
+
+    // Only the self-heal runbook took the alert: service-down is for Alertmanager's alerts, with approval.
+    expect(await orchestrator.service.list({ definitionId: 'service-down' })).toEqual([]);
+    expect(transitions.filter((t) => t.service === 'orders').map((t) => t.to)).toEqual(['healthy']);
+
+    await audit.flush();
+    const records = readFileSync(auditFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as AuditRecord)
+      .filter((record) => record.entry.runId === runId);
+    expect(
+      records.map((r) => `${r.entry.action} ${r.entry.stepId ?? ''} ${r.entry.phase}`.replace('  ', ' ')),
+    ).toEqual(
+      expect.arrayContaining([
+        'runbook.run started',
+        'runbook.step restart started',
+        'runbook.step restart succeeded',
+        'runbook.run succeeded',
+      ]),
+    );
+    expect(records[0]?.entry).toMatchObject({
+      actor: 'opsbot-maintenance',
+      service: 'payments',
+      environment: 'production',
+    });
+  }, 60_000);
+
+  it('inside a maintenance window detects the failure but does not heal it, then heals once it closes', async () => {
+    windows.set('orders', 'maintenance window 3 (orders schema migration) until 04:00');
+    const killedAt = await kill('orders');
+
+    const failing = await transitionTo('orders', 'failing', killedAt);
+    expect(failing.at - killedAt).toBeLessThan(DETECTION_BOUND_MS);
+    await until(() => skipped.find((s) => s.service === 'orders'), HEAL_WAIT_MS, 'the heal to be suppressed');
+    expect(skipped.filter((s) => s.service === 'orders')).toEqual([
+      expect.objectContaining({
+        reason: 'suppressed',
+        detail: 'healing suppressed: maintenance window 3 (orders schema migration) until 04:00',
+      }),
+    ]);
+
+    await new Promise((resolve) => setTimeout(resolve, SUPPRESSED_WATCH_MS));
+    expect(controller.status().find((s) => s.service === 'orders')).toMatchObject({
+      state: 'failing',
+      healingRuns: [],
+    });
+    expect(await orchestrator.service.list({ definitionId: 'service-self-heal' })).toHaveLength(1);
+    expect((await driver.status('orders')).state).toBe('down');
+
+    windows.delete('orders');
+    const healing = await transitionTo('orders', 'healing', killedAt);
+    const run = await orchestrator.service.wait(healing.runIds![0]!, { timeoutMs: HEAL_WAIT_MS });
+    expect(run).toMatchObject({ status: 'succeeded', params: { service: 'orders' } });
+    await transitionTo('orders', 'healthy', killedAt);
+  }, 60_000);
+});
+
+/** Polls until `found` gives something, or fails naming what it waited for. */
+async function until<T>(found: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = found();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
