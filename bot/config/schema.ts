@@ -158,10 +158,11 @@ const scalerPolicySchema = z
     costPerReplicaHour: z.number().min(0).default(0),
     sla: z
       .strictObject({
-        /** Utilisation above which a replica no longer meets its latency objective. */
+        /**
+         * Utilisation above which a replica no longer meets its latency objective: the forecast's upper band is
+         * kept under it. The SLA is stated as this ceiling, not as a latency, which the scaler cannot model.
+         */
         utilisationCeiling: z.number().gt(0).max(1).default(0.9),
-        /** The latency objective itself, for the explanation and the violation count. */
-        p95LatencySeconds: z.number().positive().optional(),
       })
       .prefault({}),
     forecast: z

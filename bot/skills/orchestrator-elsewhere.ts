@@ -1,4 +1,5 @@
 import { textReply } from '../core/message';
+import { formatSeconds } from './format-seconds';
 import type { Skill } from './skill';
 
 const RUNS_ELSEWHERE =
@@ -15,7 +16,10 @@ const MAINTENANCE_ELSEWHERE =
  * silences beside it: the `opsbot serve` process, which owns the run journal and the audit log. A chat in
  * another process (the terminal) says where to go instead of pretending.
  */
-const ELSEWHERE: (Pick<Skill, 'intent' | 'permission' | 'summary' | 'examples'> & { answer: string })[] = [
+type ElsewhereSkill = Pick<Skill, 'intent' | 'permission' | 'summary' | 'examples'> &
+  Partial<Pick<Skill, 'slots' | 'mutating' | 'describe'>> & { answer: string };
+
+const ELSEWHERE: ElsewhereSkill[] = [
   {
     intent: 'run_runbook',
     permission: 'runbook.run',
@@ -49,6 +53,14 @@ const ELSEWHERE: (Pick<Skill, 'intent' | 'permission' | 'summary' | 'examples'> 
     permission: 'alert.silence',
     summary: 'Silence an alert for a while',
     examples: ['silence KubePodCrashLooping for 2h'],
+    // The request is understood and confirmed as in the server, so the user learns where to go with it whole.
+    slots: [
+      { entity: 'alertname', required: true, prompt: 'Which alert should I silence?' },
+      { entity: 'duration', required: true, prompt: 'For how long?' },
+    ],
+    mutating: true,
+    describe: (s) =>
+      `silence ${s.alertname ?? 'an alert'}${s.duration === undefined ? '' : ` for ${formatSeconds(s.duration)}`}`,
     answer: MAINTENANCE_ELSEWHERE,
   },
   {
@@ -69,9 +81,9 @@ const ELSEWHERE: (Pick<Skill, 'intent' | 'permission' | 'summary' | 'examples'> 
 
 export function orchestratorElsewhereSkills(): Skill[] {
   return ELSEWHERE.map(({ answer, ...skill }) => ({
-    ...skill,
     slots: [],
     mutating: false,
+    ...skill,
     installed: true,
     async handle() {
       return textReply(answer);

@@ -43,7 +43,7 @@ describe('nlu.engine: hybrid, end to end with the shipped model', () => {
     expect(ready.components).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: 'nlu', detail: expect.stringMatching(/^hybrid/) }),
-        expect.objectContaining({ name: 'predictors', state: 'ok', detail: '2 models loaded' }),
+        expect.objectContaining({ name: 'predictors', state: 'ok', detail: '4 models loaded' }),
       ]),
     );
   });
