@@ -2,7 +2,6 @@ import type { EnvironmentName } from '../config/schema';
 import type { BadgeState, Block, Reply } from '../core/message';
 import type {
   FailurePrediction,
-  FailureRiskLevel,
   ServiceRisk,
 } from '../../engines/maintenance/failure-prediction/service-failure-predictor';
 import {
@@ -13,11 +12,12 @@ import {
   type ServiceSignals,
 } from '../../engines/maintenance/failure-prediction/service-signals';
 import type { Skill } from './skill';
+import type { RiskLevel } from '../../engines/orchestrator/workflow';
 
 /** Services listed with their reasons at most; the rest are counted. */
 const SERVICES_LISTED = 8;
 
-const LEVEL_BADGES: Record<FailureRiskLevel, BadgeState> = { high: 'critical', medium: 'warning', low: 'ok' };
+const LEVEL_BADGES: Record<RiskLevel, BadgeState> = { high: 'critical', medium: 'warning', low: 'ok' };
 
 export interface PredictFailuresDeps {
   /** Read per question, so a model loaded (or lost) later is what answers. */

@@ -1,3 +1,4 @@
+import type { RiskThresholds } from '../../orchestrator/prediction/loaded-failure-model';
 import path from 'node:path';
 import type { FailureModelIdentity } from '../../orchestrator/prediction/failure-model';
 
@@ -16,14 +17,8 @@ export const SERVICE_FAILURE_MODEL: FailureModelIdentity = {
 /** Where the model ships, relative to the package root; its card is the .json beside it. */
 export const SERVICE_FAILURE_MODEL_FILE = path.join('models', 'service-failure.onnx');
 
-/** P(failure within the next hour) from which a service is medium or high risk. */
-export interface FailureRiskThresholds {
-  highRisk: number;
-  mediumRisk: number;
-}
-
 /**
  * High risk is "more likely than not"; medium is several times the base rate of a service-hour (about 8 %
  * in the simulated history), where a look at the service is worth its time.
  */
-export const DEFAULT_FAILURE_RISK_THRESHOLDS: FailureRiskThresholds = { highRisk: 0.5, mediumRisk: 0.2 };
+export const DEFAULT_FAILURE_RISK_THRESHOLDS: RiskThresholds = { highRisk: 0.5, mediumRisk: 0.2 };

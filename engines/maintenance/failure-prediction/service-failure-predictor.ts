@@ -1,13 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode } from '../../../bot/core/errors';
 import { packageRoot } from '../../../bot/core/package-root';
 import {
-  featureContributions,
-  importFailureModel,
-  type FailureModel,
-} from '../../orchestrator/prediction/failure-model';
-import { OnnxModel, PredictorError } from '../../predictors';
+  LoadedFailureModel,
+  riskLevelAt,
+  type RiskThresholds,
+} from '../../orchestrator/prediction/loaded-failure-model';
+import type { RiskLevel } from '../../orchestrator/workflow';
 import {
   RECENT_MS,
   SERVICE_FAILURE_FEATURES,
@@ -17,21 +15,15 @@ import {
   type ServiceFailureFeature,
   type SignalReadings,
 } from './service-failure-features';
-import {
-  DEFAULT_FAILURE_RISK_THRESHOLDS,
-  SERVICE_FAILURE_MODEL_FILE,
-  type FailureRiskThresholds,
-} from './service-failure-model';
+import { DEFAULT_FAILURE_RISK_THRESHOLDS, SERVICE_FAILURE_MODEL_FILE } from './service-failure-model';
 import { MINUTE_MS, type ServiceSignals } from './service-signals';
-
-export type FailureRiskLevel = 'low' | 'medium' | 'high';
 
 export interface ServiceRisk {
   service: string;
   environment: string;
   /** P(the service fails within the next hour). */
   risk: number;
-  level: FailureRiskLevel;
+  level: RiskLevel;
   /**
    * What raised the risk most, in plain words, strongest first:
    * "p95 latency 2.4× its usual (1.2 s vs 500 ms)".
@@ -53,7 +45,7 @@ export interface ServiceRiskPredictor {
 export type FailurePrediction = { on: true; predictor: ServiceRiskPredictor } | { on: false; reason: string };
 
 export interface ServiceFailurePredictorOptions {
-  thresholds?: FailureRiskThresholds;
+  thresholds?: RiskThresholds;
   /** Reasons given at most; 3 unless set. */
   maxReasons?: number;
 }
@@ -78,23 +70,16 @@ const NOTABLE_SLOPE_POINTS = 0.1;
  */
 export class ServiceFailurePredictor implements ServiceRiskPredictor {
   readonly description: string;
-  private readonly failColumn: number;
-  private readonly labelCount: number;
-  private readonly thresholds: FailureRiskThresholds;
+  private readonly thresholds: RiskThresholds;
   private readonly maxReasons: number;
 
   private constructor(
-    private readonly model: OnnxModel<'classification'>,
-    private readonly weights: FailureModel,
+    private readonly model: LoadedFailureModel<ServiceFailureFeature>,
     options: ServiceFailurePredictorOptions,
   ) {
-    this.failColumn = model.metadata.labels.indexOf('fail');
-    this.labelCount = model.metadata.labels.length;
     this.thresholds = options.thresholds ?? DEFAULT_FAILURE_RISK_THRESHOLDS;
     this.maxReasons = options.maxReasons ?? DEFAULT_MAX_REASONS;
-    const { name, version, metrics } = model.metadata;
-    const auc = metrics.auc === undefined ? '' : `, held-out AUC ${metrics.auc.toFixed(2)}`;
-    this.description = `${name}@${version} (${model.file}${auc})`;
+    this.description = model.description;
   }
 
   /** Loads the model (with its metadata beside it) and checks it was trained on today's features. */
@@ -102,29 +87,8 @@ export class ServiceFailurePredictor implements ServiceRiskPredictor {
     onnxPath: string,
     options: ServiceFailurePredictorOptions = {},
   ): Promise<ServiceFailurePredictor> {
-    const model = await OnnxModel.load(onnxPath);
-    try {
-      if (model.task !== 'classification' || !model.metadata.labels.includes('fail')) {
-        throw new PredictorError(
-          ErrorCode.ConfigInvalid,
-          `${onnxPath} is not a failure model: it needs a "fail" label`,
-          { file: model.metadataFile, field: 'labels' },
-        );
-      }
-      const trainedOn = model.features.join(', ');
-      if (trainedOn !== SERVICE_FAILURE_FEATURES.join(', ')) {
-        throw new PredictorError(
-          ErrorCode.ConfigInvalid,
-          `${onnxPath} was trained on other features (${trainedOn}); retrain it with npm run train:failures`,
-          { file: model.metadataFile, field: 'input.features' },
-        );
-      }
-      const weights = importFailureModel(await readFile(onnxPath), model.features, onnxPath);
-      return new ServiceFailurePredictor(model, weights, options);
-    } catch (err) {
-      await model.release();
-      throw err;
-    }
+    const model = await LoadedFailureModel.load(onnxPath, SERVICE_FAILURE_FEATURES, 'train:failures');
+    return new ServiceFailurePredictor(model, options);
   }
 
   async predict(signals: readonly ServiceSignals[]): Promise<ServiceRisk[]> {
@@ -133,16 +97,16 @@ export class ServiceFailurePredictor implements ServiceRiskPredictor {
     const computed = signals.map(serviceFailureFeatures);
     const rows = new Float32Array(signals.length * width);
     computed.forEach(({ values }, i) => rows.set(values, i * width));
-    const { scores } = await this.model.predictBatch(rows, signals.length);
+    const risks = await this.model.probabilities(rows, signals.length);
     return signals
       .map((service, i): ServiceRisk => {
-        const risk = scores[i * this.labelCount + this.failColumn] as number;
+        const risk = risks[i] as number;
         const { values, readings } = computed[i] as (typeof computed)[number];
         return {
           service: service.service,
           environment: service.environment,
           risk,
-          level: riskLevel(risk, this.thresholds),
+          level: riskLevelAt(risk, this.thresholds),
           reasons: this.reasons(values, readings),
         };
       })
@@ -155,16 +119,9 @@ export class ServiceFailurePredictor implements ServiceRiskPredictor {
 
   /** The features that raised the score most, in words; one reason per thing they describe. */
   private reasons(values: readonly number[], readings: SignalReadings): string[] {
-    const reasons = new Map<string, string>();
-    featureContributions(this.weights, values)
-      .map((logOdds, i) => ({ logOdds, feature: SERVICE_FAILURE_FEATURES[i] as ServiceFailureFeature }))
-      .filter(({ logOdds }) => logOdds >= MIN_REASON_LOG_ODDS)
-      .sort((a, b) => b.logOdds - a.logOdds)
-      .forEach(({ feature }) => {
-        const reason = describe(feature, readings);
-        if (reason && !reasons.has(reason[0]) && reasons.size < this.maxReasons) reasons.set(...reason);
-      });
-    return [...reasons.values()];
+    return this.model.reasons(values, { minLogOdds: MIN_REASON_LOG_ODDS, max: this.maxReasons }, (feature) =>
+      describe(feature, readings),
+    );
   }
 }
 
@@ -182,12 +139,6 @@ export async function loadFailurePrediction(
   } catch (err) {
     return { on: false, reason: `the failure model could not be loaded: ${(err as Error).message}` };
   }
-}
-
-export function riskLevel(risk: number, thresholds: FailureRiskThresholds): FailureRiskLevel {
-  if (risk >= thresholds.highRisk) return 'high';
-  if (risk >= thresholds.mediumRisk) return 'medium';
-  return 'low';
 }
 
 /**

@@ -1,10 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { ErrorCode } from '../../../bot/core/errors';
-import { OnnxModel, PredictorError } from '../../predictors';
 import type { RiskAssessment } from '../run';
 import type { RiskAssessor, RiskQuestion } from '../risk';
-import type { RiskLevel } from '../workflow';
-import { featureContributions, importFailureModel, type FailureModel } from './failure-model';
+import { LoadedFailureModel, riskLevelAt, type RiskThresholds } from './loaded-failure-model';
 import {
   attemptFailure,
   FAILURE_FEATURES,
@@ -16,12 +12,6 @@ import {
   type ServiceHealth,
 } from './run-features';
 
-/** Probabilities of failure from which a run is medium or high risk (config orchestrator.prediction). */
-export interface RiskThresholds {
-  highRisk: number;
-  mediumRisk: number;
-}
-
 /**
  * The assessment with the features it was computed from, which the orchestrator hands back to execution
  * history when the run ends: the model is retrained on what it saw before the run, not after.
@@ -32,6 +22,7 @@ export interface FailureRiskAssessment extends Omit<RiskAssessment, 'adjustments
 
 export interface OnnxRiskAssessorOptions {
   features: RunFeatureExtractor;
+  /** Probabilities of failure from which a run is medium or high risk (config orchestrator.prediction). */
   thresholds: RiskThresholds;
   /** Reasons given at most; 3 unless set. */
   maxReasons?: number;
@@ -44,22 +35,12 @@ const DEFAULT_MAX_REASONS = 3;
  */
 const MIN_REASON_LOG_ODDS = 0.1;
 
-function riskLevel(probability: number, thresholds: RiskThresholds): RiskLevel {
-  if (probability >= thresholds.highRisk) return 'high';
-  if (probability >= thresholds.mediumRisk) return 'medium';
-  return 'low';
-}
-
 /**
  * Scores runs with the failure model (models/saga-failure.onnx) through the predictor runtime, and explains
  * each score by the features that pushed it up most, read from the same model's weights.
  */
 export class OnnxRiskAssessor implements RiskAssessor {
   readonly description: string;
-  /** name@version, as runs record it. */
-  private readonly modelName: string;
-  private readonly model: OnnxModel<'classification'>;
-  private readonly failColumn: number;
   private readonly maxReasons: number;
   /**
    * Row buffers not in use. onnxruntime reads a row when the inference runs (a later turn of the event loop),
@@ -68,44 +49,19 @@ export class OnnxRiskAssessor implements RiskAssessor {
   private readonly freeRows: Float32Array[] = [];
 
   private constructor(
-    model: OnnxModel<'classification'>,
-    private readonly weights: FailureModel,
+    private readonly model: LoadedFailureModel<FailureFeature>,
     private readonly options: OnnxRiskAssessorOptions,
   ) {
-    this.model = model;
-    this.failColumn = model.metadata.labels.indexOf('fail');
     this.maxReasons = options.maxReasons ?? DEFAULT_MAX_REASONS;
-    const { name, version, metrics } = model.metadata;
-    this.modelName = `${name}@${version}`;
-    const auc = metrics.auc === undefined ? '' : `, held-out AUC ${metrics.auc.toFixed(2)}`;
-    this.description = `${this.modelName} (${model.file}${auc})`;
+    this.description = model.description;
   }
 
   /** Loads the model (with its metadata beside it) and checks it was trained on today's features. */
   static async load(onnxPath: string, options: OnnxRiskAssessorOptions): Promise<OnnxRiskAssessor> {
-    const model = await OnnxModel.load(onnxPath);
-    try {
-      if (model.task !== 'classification' || !model.metadata.labels.includes('fail')) {
-        throw new PredictorError(
-          ErrorCode.ConfigInvalid,
-          `${onnxPath} is not a failure model: it needs a "fail" label`,
-          { file: model.metadataFile, field: 'labels' },
-        );
-      }
-      const trainedOn = model.features.join(', ');
-      if (trainedOn !== FAILURE_FEATURES.join(', ')) {
-        throw new PredictorError(
-          ErrorCode.ConfigInvalid,
-          `${onnxPath} was trained on other features (${trainedOn}); retrain it with npm run train:saga`,
-          { file: model.metadataFile, field: 'input.features' },
-        );
-      }
-      const weights = importFailureModel(await readFile(onnxPath), model.features, onnxPath);
-      return new OnnxRiskAssessor(model, weights, options);
-    } catch (err) {
-      await model.release();
-      throw err;
-    }
+    return new OnnxRiskAssessor(
+      await LoadedFailureModel.load(onnxPath, FAILURE_FEATURES, 'train:saga'),
+      options,
+    );
   }
 
   async assess(question: RiskQuestion): Promise<FailureRiskAssessment> {
@@ -113,9 +69,9 @@ export class OnnxRiskAssessor implements RiskAssessor {
     const probability = await this.score(values);
     return {
       probability,
-      level: riskLevel(probability, this.options.thresholds),
+      level: riskLevelAt(probability, this.options.thresholds),
       reasons: this.reasons(values, inputs),
-      model: this.modelName,
+      model: this.model.name,
       features: featureRecord(values),
     };
   }
@@ -128,8 +84,8 @@ export class OnnxRiskAssessor implements RiskAssessor {
     const row = this.freeRows.pop() ?? new Float32Array(FAILURE_FEATURES.length);
     row.set(values);
     try {
-      const { scores } = await this.model.predictBatch(row, 1);
-      return scores[this.failColumn] as number;
+      const [probability] = await this.model.probabilities(row, 1);
+      return probability as number;
     } finally {
       this.freeRows.push(row);
     }
@@ -138,16 +94,9 @@ export class OnnxRiskAssessor implements RiskAssessor {
   /** The features that raised the score most, in words; one reason per thing they describe. */
   private reasons(values: readonly number[], inputs: FeatureInputs): string[] {
     const window = windowWords(this.options.features.windowMs);
-    const reasons = new Map<string, string>();
-    featureContributions(this.weights, values)
-      .map((logOdds, i) => ({ logOdds, feature: FAILURE_FEATURES[i] as FailureFeature }))
-      .filter(({ logOdds }) => logOdds >= MIN_REASON_LOG_ODDS)
-      .sort((a, b) => b.logOdds - a.logOdds)
-      .forEach(({ feature }) => {
-        const reason = describe(feature, inputs, window);
-        if (reason && !reasons.has(reason[0]) && reasons.size < this.maxReasons) reasons.set(...reason);
-      });
-    return [...reasons.values()];
+    return this.model.reasons(values, { minLogOdds: MIN_REASON_LOG_ODDS, max: this.maxReasons }, (feature) =>
+      describe(feature, inputs, window),
+    );
   }
 }
 
