@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { describeSocketErrorCode } from '../http/describe-fetch-failure';
 import { ConfigError } from '../../bot/core/errors';
 import type { CheckResult, HealthCheck } from '../../engines/maintenance/health-check';
 
@@ -49,18 +50,5 @@ export class TcpHealthCheck implements HealthCheck {
 }
 
 function describeSocketError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    case 'ECONNRESET':
-      return 'connection reset';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'host unreachable';
-    default:
-      return `connect failed: ${err.code ?? err.message}`;
-  }
+  return describeSocketErrorCode(err.code) ?? `connect failed: ${err.code ?? err.message}`;
 }

@@ -2,7 +2,12 @@
 export function describeFetchFailure(err: unknown, timeoutMs: number): string {
   const e = err as Error & { cause?: { code?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  switch (e.cause?.code) {
+  return describeSocketErrorCode(e.cause?.code) ?? `request failed: ${e.cause?.code ?? e.message}`;
+}
+
+/** A socket error code in those words; undefined for a code without plain words. */
+export function describeSocketErrorCode(code: string | undefined): string | undefined {
+  switch (code) {
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ENOTFOUND':
@@ -14,6 +19,6 @@ export function describeFetchFailure(err: unknown, timeoutMs: number): string {
     case 'ENETUNREACH':
       return 'host unreachable';
     default:
-      return `request failed: ${e.cause?.code ?? e.message}`;
+      return undefined;
   }
 }

@@ -17,6 +17,7 @@ import { HashChainedAuditLog } from '../../engines/audit/hash-chained-audit-log'
 import { buildMaintenanceController } from '../../engines/maintenance/build-maintenance-controller';
 import type {
   MaintenanceController,
+  MaintenanceControllerDeps,
   MaintenanceSettings,
 } from '../../engines/maintenance/maintenance-controller';
 import { createStandardActions } from '../../engines/orchestrator/actions/standard-actions';
@@ -27,10 +28,12 @@ import { freePort, tempDir } from '../bench-support';
 /** How long a restart may take to verify, as platform.verifyTimeoutSeconds. */
 const VERIFY_TIMEOUT_MS = 20_000;
 
-/** The demo fleet healing itself, in this process: what the bench measures. */
+/** The demo fleet healing itself, in this process: what the bench measures and the self-healing test checks. */
 export interface SelfHealingFleet {
   driver: LocalDriver;
   orchestrator: BuiltOrchestrator;
+  audit: HashChainedAuditLog;
+  auditFile: string;
   /** Not started: the bench measures the fleet without it first. */
   controller: MaintenanceController;
   close(): Promise<void>;
@@ -41,7 +44,14 @@ export interface SelfHealingFleet {
  * be a running demo's), the orchestrator with the shipped runbooks and the hash-chained audit log, the alert
  * router, and the maintenance controller raising its alerts through it: the same parts the server wires.
  */
-export async function startSelfHealingFleet(settings: MaintenanceSettings): Promise<SelfHealingFleet> {
+export async function startSelfHealingFleet(
+  settings: MaintenanceSettings,
+  options: {
+    /** Run and watch only these demo services; all eight unless given. */
+    services?: readonly string[];
+    suppressedBy?: MaintenanceControllerDeps['suppressedBy'];
+  } = {},
+): Promise<SelfHealingFleet> {
   const root = packageRoot();
   const { dir: stateDir, remove } = tempDir('opsbot-bench-maintenance-');
   const raw = parse(readFileSync(path.join(root, 'opsbot.config.yaml'), 'utf8')) as Record<
@@ -61,10 +71,14 @@ export async function startSelfHealingFleet(settings: MaintenanceSettings): Prom
   const logger = createLogger('silent');
   const catalog = new ServiceCatalog(config);
 
-  const driver = new LocalDriver(demoServiceSpecs(config));
+  const only = options.services;
+  const driver = new LocalDriver(
+    demoServiceSpecs(config).filter((spec) => !only || only.includes(spec.name)),
+  );
   await driver.start();
   const notifier = new Notifier();
-  const audit = new HashChainedAuditLog({ file: path.join(stateDir, 'audit.log') });
+  const auditFile = path.join(stateDir, 'audit.log');
+  const audit = new HashChainedAuditLog({ file: auditFile });
   const orchestrator = buildOrchestrator(config, {
     configDir: root,
     stateDir,
@@ -92,12 +106,19 @@ export async function startSelfHealingFleet(settings: MaintenanceSettings): Prom
     logger,
   });
   const controller = buildMaintenanceController(
-    { ...settings, environments: ['production'] },
-    { catalog, raise: (alerts) => router.route(alerts), logger },
+    { ...settings, environments: ['production'], ...(only ? { services: only } : {}) },
+    {
+      catalog,
+      raise: (alerts) => router.route(alerts),
+      ...(options.suppressedBy ? { suppressedBy: options.suppressedBy } : {}),
+      logger,
+    },
   );
   return {
     driver,
     orchestrator,
+    audit,
+    auditFile,
     controller,
     async close() {
       await controller.stop();

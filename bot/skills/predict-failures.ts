@@ -11,6 +11,7 @@ import {
   MINUTE_MS,
   type ServiceSignals,
 } from '../../engines/maintenance/failure-prediction/service-signals';
+import { ANY_SERVICE_SLOTS } from './service-slots';
 import type { Skill } from './skill';
 import type { RiskLevel } from '../../engines/orchestrator/workflow';
 
@@ -38,15 +39,7 @@ export function createPredictFailuresSkill(deps: PredictFailuresDeps): Skill {
     permission: 'failures.read',
     summary: 'Predict which services are likely to fail',
     examples: ['which services are likely to fail?', 'is payments about to fail?'],
-    slots: [
-      { entity: 'service', required: false, prompt: 'Which service?' },
-      {
-        entity: 'environment',
-        required: false,
-        prompt: 'Which environment?',
-        fallback: (catalog) => catalog.defaultEnvironment,
-      },
-    ],
+    slots: [...ANY_SERVICE_SLOTS],
     mutating: false,
     installed: true,
     async handle({ slots, catalog }) {

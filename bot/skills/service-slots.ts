@@ -32,6 +32,17 @@ export function environmentSlot(platforms?: Platforms): SlotSpec {
   };
 }
 
+/** For a question about one service or all of them, in the default environment unless another is named. */
+export const ANY_SERVICE_SLOTS: readonly SlotSpec[] = [
+  { entity: 'service', required: false, prompt: 'Which service?' },
+  {
+    entity: 'environment',
+    required: false,
+    prompt: 'Which environment?',
+    fallback: (catalog) => catalog.defaultEnvironment,
+  },
+];
+
 export const replicasSlot: SlotSpec = {
   entity: 'replicas',
   required: true,

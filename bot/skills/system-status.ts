@@ -7,6 +7,7 @@ import type { MetricKind, MetricsSource } from '../metrics/metrics-source';
 import { DEFAULT_LATENCY_QUANTILE, METRIC_UNITS } from '../metrics/metrics-source';
 import type { PlatformEvent, ServiceStatus } from '../platform/platform-driver';
 import type { Platforms } from '../platform/platforms';
+import { ANY_SERVICE_SLOTS } from './service-slots';
 import type { Skill } from './skill';
 
 const STATE_WORDS: Record<StatusBadge['state'], string> = {
@@ -113,15 +114,7 @@ export function createSystemStatusSkill(deps: {
     permission: 'status.read',
     summary: 'Check the health of services and of opsbot itself',
     examples: ['is payments healthy?', 'status of everything'],
-    slots: [
-      { entity: 'service', required: false, prompt: 'Which service?' },
-      {
-        entity: 'environment',
-        required: false,
-        prompt: 'Which environment?',
-        fallback: (catalog) => catalog.defaultEnvironment,
-      },
-    ],
+    slots: [...ANY_SERVICE_SLOTS],
     mutating: false,
     installed: true,
     async handle({ slots, catalog }) {

@@ -1,29 +1,14 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { HttpHealthProbe } from '../../adapters/http/http-health-probe';
-import { LocalDriver } from '../../adapters/platform/local-driver';
-import { ServiceCatalog } from '../../bot/config/catalog';
-import { createLogger } from '../../bot/core/logger';
-import { packageRoot } from '../../bot/core/package-root';
-import { FileRecordStore } from '../../bot/core/record-store';
-import { Notifier } from '../../bot/notify/notifier';
-import { Platforms } from '../../bot/platform/platforms';
-import { planReply } from '../../bot/skills/plan-reply';
-import { demoServiceSpecs } from '../../demo/demo-fleet';
-import { SERVICE_NAMES } from '../../demo/fleet/service-names';
-import { type AuditRecord, HashChainedAuditLog } from '../../engines/audit/hash-chained-audit-log';
-import { buildMaintenanceController } from '../../engines/maintenance/build-maintenance-controller';
+import { readFileSync } from 'node:fs';
+import type { LocalDriver } from '../../adapters/platform/local-driver';
+import { type SelfHealingFleet, startSelfHealingFleet } from '../../bench/maintenance/self-healing-fleet';
+import type { AuditRecord } from '../../engines/audit/hash-chained-audit-log';
 import type {
   HealSkipped,
   MaintenanceController,
   WatchState,
   WatchTransition,
 } from '../../engines/maintenance/maintenance-controller';
-import { createStandardActions } from '../../engines/orchestrator/actions/standard-actions';
-import { AlertRouter, type AlertThreadRecord } from '../../engines/orchestrator/alerts/alert-router';
-import { buildOrchestrator, type BuiltOrchestrator } from '../../engines/orchestrator/build-orchestrator';
-import { freePorts, testConfig } from '../support/runtime';
+import type { BuiltOrchestrator } from '../../engines/orchestrator/build-orchestrator';
 
 /**
  * Self-healing end to end, with nothing faked: two demo services run as real processes under the local
@@ -41,64 +26,20 @@ const HEAL_WAIT_MS = 30_000;
 const SUPPRESSED_WATCH_MS = 3_000;
 
 describe('self-healing: a killed demo service is detected, restarted by its runbook and verified', () => {
+  let fleet: SelfHealingFleet;
   let driver: LocalDriver;
   let orchestrator: BuiltOrchestrator;
-  let audit: HashChainedAuditLog;
-  let auditFile: string;
   let controller: MaintenanceController;
   const windows = new Map<string, string>();
   const transitions: WatchTransition[] = [];
   const skipped: HealSkipped[] = [];
 
   beforeAll(async () => {
-    const ports = await freePorts(SERVICE_NAMES.length);
-    const config = testConfig((raw) => {
-      SERVICE_NAMES.forEach((name, i) => {
-        raw.services[name].environments.production = { healthUrl: `http://127.0.0.1:${ports[i]}/health` };
-      });
-      raw.demo = { enabled: true, load: { enabled: false } };
-      raw.platform = { environments: { production: { driver: 'local' } }, verifyTimeoutSeconds: 20 };
-    });
-    const stateDir = mkdtempSync(path.join(tmpdir(), 'opsbot-self-healing-'));
-    const logger = createLogger('silent');
-    const catalog = new ServiceCatalog(config);
-    driver = new LocalDriver(demoServiceSpecs(config).filter((spec) => WATCHED.includes(spec.name)));
-    await driver.start();
-    const notifier = new Notifier();
-    auditFile = path.join(stateDir, 'audit.log');
-    audit = new HashChainedAuditLog({ file: auditFile });
-    orchestrator = buildOrchestrator(config, {
-      configDir: packageRoot(),
-      stateDir,
-      actions: createStandardActions({
-        catalog,
-        platforms: new Platforms({ production: driver }),
-        probe: new HttpHealthProbe(1_000, 0),
-        metrics: { description: 'none', query: () => Promise.reject(new Error('no metrics in this test')) },
-        notifier,
-        shell: config.orchestrator.shell,
-        verifyTimeoutMs: config.platform.verifyTimeoutSeconds * 1000,
-      }),
-      audit,
-      logger,
-    });
-    await orchestrator.start();
-    const router = new AlertRouter({
-      orchestrator: orchestrator.service,
-      notifier,
-      renderPlan: planReply,
-      threads: new FileRecordStore<AlertThreadRecord>(stateDir, 'alert-threads'),
-      logger,
-    });
-    controller = buildMaintenanceController(
-      { environments: ['production'], services: WATCHED },
-      {
-        catalog,
-        raise: (alerts) => router.route(alerts),
-        suppressedBy: async (service) => windows.get(service),
-        logger,
-      },
+    fleet = await startSelfHealingFleet(
+      {},
+      { services: WATCHED, suppressedBy: async (service) => windows.get(service) },
     );
+    ({ driver, orchestrator, controller } = fleet);
     controller.onTransition((t) => transitions.push(t));
     controller.onHealSkipped((s) => skipped.push(s));
     controller.start();
@@ -110,10 +51,7 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
   }, 60_000);
 
   afterAll(async () => {
-    await controller?.stop();
-    await orchestrator?.close();
-    await audit?.close();
-    await driver?.close();
+    await fleet?.close();
   }, 30_000);
 
   /** SIGKILLs the service's only replica; resolves with when. */
@@ -168,8 +106,8 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
     expect(await orchestrator.service.list({ definitionId: 'service-down' })).toEqual([]);
     expect(transitions.filter((t) => t.service === 'orders').map((t) => t.to)).toEqual(['healthy']);
 
-    await audit.flush();
-    const records = readFileSync(auditFile, 'utf8')
+    await fleet.audit.flush();
+    const records = readFileSync(fleet.auditFile, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as AuditRecord)
