@@ -82,7 +82,10 @@ import { buildAlerting, type Alerting } from '../engines/orchestrator/alerts/bui
 import { createAlertStatusSkill } from './skills/alert-status';
 import { createSilenceAlertSkill } from './skills/silence-alert';
 import { createScheduleMaintenanceSkill } from './skills/schedule-maintenance';
-import { buildMaintenanceController } from '../engines/maintenance/build-maintenance-controller';
+import {
+  buildMaintenanceController,
+  maintenanceComponent,
+} from '../engines/maintenance/build-maintenance-controller';
 import type { MaintenanceController } from '../engines/maintenance/maintenance-controller';
 import {
   loadFailurePrediction,
@@ -315,28 +318,17 @@ export function createRuntime(
           {
             environments: config.maintenance.environments ?? platforms.environments(),
             intervalMs: config.maintenance.intervalSeconds * 1000,
-            ...definedOnly({
-              failureThreshold: config.maintenance.failureThreshold,
-              recoveryThreshold: config.maintenance.recoveryThreshold,
-              maxHealsPerHour: config.maintenance.maxHealsPerHour,
-              checkTimeoutMs: config.maintenance.checkTimeoutMs,
-            }),
+            failureThreshold: config.maintenance.failureThreshold,
+            recoveryThreshold: config.maintenance.recoveryThreshold,
+            maxHealsPerHour: config.maintenance.maxHealsPerHour,
+            checkTimeoutMs: config.maintenance.checkTimeoutMs,
           },
           {
             catalog,
             logger: deps.logger,
             raise: (raised) => alerts.route(raised),
             suppressedBy: (service, environment) => alerting.windows.suppressedBy(service, environment),
-            ...(config.metrics.prometheus.url
-              ? {
-                  prometheus: {
-                    url: config.metrics.prometheus.url,
-                    ...(config.metrics.prometheus.bearerToken
-                      ? { bearerToken: config.metrics.prometheus.bearerToken }
-                      : {}),
-                  },
-                }
-              : {}),
+            prometheus: config.metrics.prometheus,
           },
         )
       : undefined;
@@ -448,23 +440,27 @@ export function createRuntime(
         detail: scaler ? scaler.describe() : 'runs in the server',
       }),
     },
-    {
-      name: 'maintenance controller',
-      requiredForReadiness: false,
-      check: async () =>
-        maintenance
-          ? {
-              state: maintenance.troubled() ? 'warning' : 'ok',
-              detail: `${maintenance.describe()}; alerts and silences: ${alerting?.description}`,
-            }
-          : {
-              state: 'ok',
-              detail: config.maintenance.enabled ? 'runs in the server' : 'off (maintenance.enabled: false)',
-            },
-    },
+    maintenance
+      ? maintenanceComponent(maintenance)
+      : {
+          name: 'maintenance controller',
+          requiredForReadiness: false,
+          check: async () => ({
+            state: 'ok',
+            detail: config.maintenance.enabled ? 'runs in the server' : 'off (maintenance.enabled: false)',
+          }),
+        },
+    ...(alerting
+      ? [
+          {
+            name: 'alerts and silences',
+            requiredForReadiness: false,
+            check: async () => ({ state: 'ok', detail: alerting.description }),
+          } satisfies Component,
+        ]
+      : []),
   ];
 
-  let failurePrediction: Promise<void> | undefined;
   let releasePrediction: (() => Promise<void>) | undefined;
   const skills = new SkillRegistry()
     .register(greetingSkill)
@@ -510,7 +506,7 @@ export function createRuntime(
   skills.register(createCapacityForecastSkill({ scaler: scaler?.scaler }));
   if (maintenance) {
     let prediction: FailurePrediction = { on: false, reason: 'the failure model is still loading' };
-    failurePrediction = loadFailurePrediction(
+    const failurePrediction = loadFailurePrediction(
       path.resolve(configDir, config.maintenance.predictionModel),
     ).then((loaded) => void (prediction = loaded));
     skills.register(
@@ -647,11 +643,6 @@ export function createRuntime(
       if (redis) await closeRedisClient(redis);
     },
   };
-}
-
-/** The entries whose value is set: optional config left out keeps the engine's own defaults. */
-function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Paths in the configuration are relative to the file they are written in. */

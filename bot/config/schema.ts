@@ -168,8 +168,11 @@ const scalerPolicySchema = z
     forecast: z
       .strictObject({
         model: z.enum(FORECAST_MODELS).default('auto'),
-        /** Spacing of the load history the forecast is made from. */
-        stepSeconds: z.int().min(1).max(3600).default(15),
+        /**
+         * Spacing of the load history the forecast is made from. A minute keeps four days of a daily season
+         * (what the forecast reads) at 5,760 points: Prometheus refuses a range query of more than 11,000.
+         */
+        stepSeconds: z.int().min(1).max(3600).default(60),
         /** The length of one seasonal cycle: a day, or the demo's shortened day. */
         seasonSeconds: z
           .int()

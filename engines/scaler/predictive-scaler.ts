@@ -22,6 +22,8 @@ const BAND_QUANTILE = 0.999;
 const BAND_NEIGHBOUR_SHARE = 0.2;
 const BAND_SECONDS = 7 * 86_400;
 const BAND_MIN_SECONDS = 3600;
+/** The band moves slowly and sorting a week of samples is not free, so it is re-estimated hourly. */
+const BAND_REFRESH_MS = 3_600_000;
 /** Decisions kept for chat and the API, per service. */
 const DECISIONS_KEPT = 50;
 const SCALER_ACTOR = 'opsbot:scaler';
@@ -93,6 +95,8 @@ export interface PredictiveScalerDeps {
 interface ServiceState {
   choice: ForecasterChoice;
   band: ForecastErrorBand;
+  /** The band as last estimated, and when; undefined until it has BAND_MIN_SECONDS of samples. */
+  upper?: { at: number; of: (forecast: number) => number };
   /** The forecast of the previous round, to score against the load that then came. */
   lastForecast: { t: number; v: number }[];
   lastScaleUpAt?: number;
@@ -200,13 +204,20 @@ export class PredictiveScaler {
     const observed = series.values[series.values.length - 1] ?? 0;
     // The forecast must cover a new replica's start-up, then the horizon the policy looks ahead.
     const horizon = Math.ceil((policy.startupSeconds + policy.forecast.horizonSeconds) / stepSeconds);
-    const chosen = await state.choice.forecast(series.values, horizon, this.choiceOptions(policy, nowMs));
+    const chosen = await state.choice.forecast(series.values, horizon, {
+      model: policy.forecast.model,
+      now: nowMs,
+    });
     const lastT = series.start + (series.values.length - 1) * stepMs;
     if (learn && series.values.length > 0) {
       const then = inForceAt(state.lastForecast, lastT);
       if (then) state.band.record(observed, then.v);
     }
-    const upper = state.band.snapshot(Math.ceil(BAND_MIN_SECONDS / stepSeconds));
+    if (!state.upper || nowMs - state.upper.at >= BAND_REFRESH_MS) {
+      const of = state.band.snapshot(Math.ceil(BAND_MIN_SECONDS / stepSeconds));
+      state.upper = of && { at: nowMs, of };
+    }
+    const upper = state.upper?.of;
     const forecast =
       chosen.values?.map((value, i) => {
         const v = Math.max(0, value);
@@ -218,17 +229,7 @@ export class PredictiveScaler {
       .map((v, i) => ({ t: (series.start + i * stepMs) / 1000, v }))
       .filter((p) => p.t * 1000 >= downWindowStart);
     const plan = planReplicas(
-      {
-        minReplicas: policy.minReplicas,
-        maxReplicas: policy.maxReplicas,
-        targetUtilisation: policy.targetUtilisation,
-        utilisationCeiling: policy.utilisationCeiling,
-        capacityPerReplica: policy.capacityPerReplica,
-        scaleUpCooldownSeconds: policy.scaleUpCooldownSeconds,
-        scaleDownCooldownSeconds: policy.scaleDownCooldownSeconds,
-        startupSeconds: policy.startupSeconds,
-        intervalSeconds: this.deps.intervalMs / 1000,
-      },
+      { ...policy, intervalSeconds: this.deps.intervalMs / 1000 },
       {
         now: nowMs / 1000,
         replicas: current,
@@ -250,10 +251,6 @@ export class PredictiveScaler {
       plan,
       current,
     };
-  }
-
-  private choiceOptions(policy: ScalerPolicy, nowMs: number): { model: string; now: number } {
-    return { model: policy.forecast.model, now: nowMs };
   }
 
   private async decide(service: ScaledService): Promise<ScalingDecision | undefined> {
@@ -285,7 +282,7 @@ export class PredictiveScaler {
       currency: this.deps.currency,
       load: { v: plan.driver.v, t: plan.driver.t, forecast: fromForecast },
       ...(fromForecast && f.model
-        ? { model: { name: f.model, error: chosenScore ? relativeError(chosenScore) : undefined } }
+        ? { model: { name: f.model, error: chosenScore && finiteOrUndefined(chosenScore.wape) } }
         : {}),
       ...(f.noForecast ? { noForecast: f.noForecast } : {}),
     });
@@ -387,7 +384,7 @@ function noForecastReason(outcome: ForecastOutcome, stepSeconds: number): string
   return `not enough history to forecast yet (${minutes(outcome.history.given)} of ${minutes(outcome.history.needed)} min)`;
 }
 
-/** A backtest's error as a share of the load (WAPE): what "backtest error 6%" says. */
-export function relativeError(score: BacktestScore): number | undefined {
-  return Number.isFinite(score.wape) ? score.wape : undefined;
+/** A backtest's WAPE, when it could be scored: what "backtest error 6%" says. */
+function finiteOrUndefined(value: number): number | undefined {
+  return Number.isFinite(value) ? value : undefined;
 }

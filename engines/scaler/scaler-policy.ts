@@ -1,22 +1,18 @@
 import type { EnvironmentName, ScalerPolicyConfig } from '../../bot/config/schema';
+import type { ScalingPolicy } from './replica-planner';
 
 export type ScalerMetric = ScalerPolicyConfig['metric'];
 
-/** One service's scaling policy with everything resolved: min and max from the catalog when not given. */
-export interface ScalerPolicy {
+/**
+ * One service's scaling policy with everything resolved (min and max from the catalog when not given): the
+ * planner's policy, less the interval, which is the scaler's, plus what the scaler reads and reports.
+ */
+export interface ScalerPolicy extends Omit<ScalingPolicy, 'intervalSeconds'> {
   /** A catalog service, or the consumer group's name for opsbot's own consumers. */
   service: string;
   environment: EnvironmentName;
   metric: ScalerMetric;
-  capacityPerReplica: number;
-  targetUtilisation: number;
-  minReplicas: number;
-  maxReplicas: number;
-  scaleUpCooldownSeconds: number;
-  scaleDownCooldownSeconds: number;
-  startupSeconds: number;
   costPerReplicaHour: number;
-  utilisationCeiling: number;
   forecast: ScalerPolicyConfig['forecast'];
 }
 
