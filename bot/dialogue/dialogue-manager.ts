@@ -323,7 +323,7 @@ export class DialogueManager {
       const value = slots[spec.entity];
       const problem = value === undefined ? undefined : spec.validate?.(value, slots, catalog);
       if (value !== undefined && !problem) continue;
-      if (!spec.required && !problem) continue;
+      if (!spec.required && !spec.requiredFor?.(variant) && !problem) continue;
       delete slots[spec.entity];
       ctx.state.pending = {
         intent: skill.intent,

@@ -416,6 +416,8 @@ export const INTENT_RULES: readonly IntentRule[] = [
       { pattern: /\b(?:put|place|take|move)\b[^.?!]{0,30}\b(?:in(?:to)?|under) maintenance\b/, weight: 2 },
       { pattern: /\btake\b[^.?!]{0,30}\b(?:down|offline)\b/, weight: 2 },
       { pattern: /\b(?:downtime|change window|planned outage)\b/, weight: 3 },
+      // "cancel maintenance window 3f9c2a1b" names the window, not a reply to a question: it outweighs deny's "cancel".
+      { pattern: /\b(?:maintenance|downtime) windows?\b/, weight: 1.5 },
     ],
     entityWeights: { service: 1, duration: 1, environment: 0.5 },
   },

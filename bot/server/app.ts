@@ -130,6 +130,7 @@ export function createApp({
         windows: runtime.alerting.windows,
         silences: runtime.alerting.silences,
         alerts: runtime.alerting.firing,
+        ...(runtime.maintenance ? { controller: runtime.maintenance } : {}),
         authenticator,
         policy: runtime.policy,
         audit: runtime.audit,

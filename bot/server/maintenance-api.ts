@@ -8,6 +8,7 @@ import {
   type MaintenanceWindows,
   type WindowRequest,
 } from '../../engines/maintenance/maintenance-windows';
+import type { MaintenanceController, WatchStatus } from '../../engines/maintenance/maintenance-controller';
 import type { FiringAlerts } from '../../engines/orchestrator/alerts/firing-alerts';
 import type { SilenceMatcher, Silences } from '../../engines/orchestrator/alerts/silences';
 import { parseMatchers } from '../../engines/orchestrator/runbooks/label-matchers';
@@ -19,6 +20,8 @@ import { readJsonBody } from './json-body';
 export const MAX_MAINTENANCE_BODY_BYTES = 64 * 1024;
 export const ALERTS_READ = 'alerts.read';
 export const ALERT_SILENCE = 'alert.silence';
+/** The health watch is read with failure prediction's permission: both are the controller's view of the fleet. */
+export const FAILURES_READ = 'failures.read';
 /** Audited apart from creating one; the same permission allows it. */
 const ALERT_SILENCE_EXPIRE = 'alert.silence.expire';
 const MAX_COMMENT_CHARS = 500;
@@ -37,6 +40,9 @@ const SILENCE_FIELDS = ['matchers', 'startsAt', 'endsAt', 'durationSeconds', 'co
  *   `GET /api/v1/maintenance/windows/:id`: one window, cancelled and ended ones included;
  *   `POST /api/v1/maintenance/windows` `{service, environment?, startsAt?, endsAt | durationSeconds, reason?}`:
  *   201 with the window; `DELETE /api/v1/maintenance/windows/:id`: cancels it. All need maintenance.schedule.
+ * - `GET /api/v1/maintenance/health` (failures.read): the controller's watch of each service — state since when,
+ *   the latest round's checks, the heal runs of the current failure and why it is not being healed (a window, a
+ *   silence, the hourly limit) — or 404 when the controller is off in this process.
  * - `GET /api/v1/alerts` (alerts.read): the firing alerts, from Alertmanager or opsbot's own list.
  * - `GET /api/v1/silences` (alerts.read); `POST /api/v1/silences` (alert.silence)
  *   `{matchers, startsAt?, endsAt | durationSeconds, comment}`, matchers as in runbook triggers (a map of
@@ -51,6 +57,8 @@ export function maintenanceApi(deps: {
   windows: MaintenanceWindows;
   silences: Silences;
   alerts: FiringAlerts;
+  /** Absent when maintenance.enabled is false or no orchestrator runs here. */
+  controller?: MaintenanceController;
   authenticator: Authenticator;
   policy: Policy;
   audit: AuditTrail;
@@ -101,6 +109,20 @@ export function maintenanceApi(deps: {
     const by = requester(req, MAINTENANCE_SCHEDULE);
     await upstream(res, async () => {
       res.json(await deps.windows.cancel(String(req.params.id), by));
+    });
+  });
+
+  router.get('/api/v1/maintenance/health', (req, res) => {
+    authorise(req, FAILURES_READ);
+    if (!deps.controller) {
+      throw new RequestError(
+        ErrorCode.NotFound,
+        'the maintenance controller is off in this process (maintenance.enabled: false, or no orchestrator)',
+      );
+    }
+    res.json({
+      summary: deps.controller.describe(),
+      services: deps.controller.status().map(watchStatusJson),
     });
   });
 
@@ -269,4 +291,16 @@ function fieldsOf(body: unknown, allowed: readonly string[]): Record<string, unk
 
 function invalid(message: string): RequestError {
   return new RequestError(ErrorCode.InvalidRequest, message);
+}
+
+/** A watch's status with its instants as ISO 8601, as the rest of the API writes times. */
+function watchStatusJson(status: WatchStatus) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    ...status,
+    since: iso(status.since),
+    lastRound: status.lastRound.map((record) => ({ ...record, t: iso(record.t) })),
+    ...(status.streak ? { streak: { ...status.streak, since: iso(status.streak.since) } } : {}),
+    ...(status.skipped ? { skipped: { ...status.skipped, at: iso(status.skipped.at) } } : {}),
+  };
 }

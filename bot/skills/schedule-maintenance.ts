@@ -34,7 +34,8 @@ const WINDOW_ID = /\b([0-9a-f]{8})\b/i;
  * "create-until": the one time said ("until 23:00") ends the window, which starts now.
  */
 type RequestKind = 'list' | 'needs-length' | 'create' | 'create-until' | 'cancel';
-const MUTATING_KINDS: readonly RequestKind[] = ['create', 'create-until', 'cancel'];
+const CREATE_KINDS: readonly RequestKind[] = ['create', 'create-until'];
+const MUTATING_KINDS: readonly RequestKind[] = [...CREATE_KINDS, 'cancel'];
 
 function variantFor(kind: RequestKind, detail?: string): string {
   return detail === undefined ? kind : `${kind}:${detail}`;
@@ -64,9 +65,14 @@ export function createScheduleMaintenanceSkill(deps: { windows: MaintenanceWindo
       'list maintenance windows',
       'cancel the maintenance window for payments',
     ],
-    // None required: listing needs none of them, and a window's length may come from a time range instead.
+    // Only scheduling needs a service; a window's length may come from a time range instead of a duration.
     slots: [
-      { entity: 'service', required: false, prompt: 'Which service is the maintenance for?' },
+      {
+        entity: 'service',
+        required: false,
+        requiredFor: (variant) => CREATE_KINDS.includes(readVariant(variant).kind),
+        prompt: 'Which service is the maintenance for?',
+      },
       { entity: 'environment', required: false, prompt: 'In which environment?' },
       { entity: 'duration', required: false, prompt: 'How long is the window?' },
       { entity: 'time_range', required: false, prompt: 'When does it start?' },

@@ -8,6 +8,8 @@ import type { SessionState, Slots, SlotValue } from '../dialogue/session';
 export interface SlotSpec {
   entity: EntityType;
   required: boolean;
+  /** Required for these variants only (Skill.variantOf), when `required` is false: a window to schedule needs a service, a list does not. */
+  requiredFor?: (variant: string | undefined) => boolean;
   /** The question asked when the slot is missing. */
   prompt: string;
   /** A value used when the user gave none (e.g. the catalog's default environment). */

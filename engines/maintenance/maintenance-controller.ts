@@ -257,14 +257,17 @@ export class MaintenanceController {
     }));
   }
 
-  /** One line for system status: "watching 8 services every 1 s: 7 healthy, payments in production healing". */
+  /**
+   * One line for system status: "watching 8 services every 1 s: 7 healthy, payments in production failing
+   * (healing suppressed: maintenance window …)"; a failure that is not being healed says why.
+   */
   describe(): string {
     const statuses = this.status();
     const healthy = statuses.filter((s) => s.state === 'healthy').length;
     const unknown = statuses.filter((s) => s.state === 'unknown').length;
     const troubled = statuses
       .filter((s) => s.state === 'failing' || s.state === 'healing')
-      .map((s) => `${s.service} in ${s.environment} ${s.state}`);
+      .map((s) => `${s.service} in ${s.environment} ${s.state}${s.skipped ? ` (${s.skipped.detail})` : ''}`);
     const parts = [`${healthy} healthy`, ...(unknown > 0 ? [`${unknown} not checked yet`] : []), ...troubled];
     const count = `${statuses.length} service${statuses.length === 1 ? '' : 's'}`;
     return `${this.running ? 'watching' : 'stopped;'} ${count} every ${this.intervalMs / 1000} s: ${parts.join(', ')}`;

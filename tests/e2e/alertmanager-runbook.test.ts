@@ -1,12 +1,14 @@
 /** @jest-environment ./tests/support/onnx-environment.js */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify as stringifyYaml } from 'yaml';
 import { signToken } from '../../bot/server/signed-token';
 import { SERVICE_NAMES } from '../../demo/fleet/service-names';
 import { verifyAuditLog } from '../../engines/audit/verify-audit-log';
+import {
+  describeWithAlertmanager,
+  startAlertmanager,
+  webhookToOpsbot,
+  type RunningAlertmanager,
+} from '../support/alertmanager';
 import { freePorts, testConfig, testServer } from '../support/runtime';
 import { connectWs } from '../support/ws-client';
 
@@ -17,19 +19,11 @@ import { connectWs } from '../support/ws-client';
  * Approve button, the runbook restarts payments and verifies it healthy, and the resolved alert is said in the
  * same thread. Needs the build (npm test builds first) and the alertmanager binary (.ci/run installs it).
  */
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const TOKEN_SECRET = 'alertmanager-e2e-token-secret-0123456789';
-const haveAlertmanager = existsSync(ALERTMANAGER);
-if (!haveAlertmanager) {
-  // .ci/run installs it; elsewhere, say why nothing ran.
-  // eslint-disable-next-line no-console
-  console.warn(`skipped: ${ALERTMANAGER} is not installed (apt-get install prometheus-alertmanager)`);
-}
-const describeWithAlertmanager = haveAlertmanager ? describe : describe.skip;
 
-describeWithAlertmanager('an Alertmanager alert runs the service-down runbook after approval', () => {
+describeWithAlertmanager()('an Alertmanager alert runs the service-down runbook after approval', () => {
   let server: Awaited<ReturnType<typeof testServer>>;
-  let alertmanager: ChildProcess;
+  let alertmanager: RunningAlertmanager;
   let alertmanagerUrl: string;
   let ports: Record<string, number>;
 
@@ -54,51 +48,12 @@ describeWithAlertmanager('an Alertmanager alert runs the service-down runbook af
     });
     server = await testServer(config, { start: true });
 
-    const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-alertmanager-'));
-    writeFileSync(
-      path.join(dir, 'am.yml'),
-      stringifyYaml({
-        route: {
-          receiver: 'opsbot',
-          group_by: ['alertname', 'service'],
-          group_wait: '0s',
-          group_interval: '1s',
-          repeat_interval: '1h',
-        },
-        receivers: [
-          {
-            name: 'opsbot',
-            webhook_configs: [{ url: `${server.url}/webhooks/alertmanager`, send_resolved: true }],
-          },
-        ],
-      }),
-    );
-    const port = free[SERVICE_NAMES.length] as number;
-    alertmanagerUrl = `http://127.0.0.1:${port}`;
-    alertmanager = spawn(
-      ALERTMANAGER,
-      [
-        `--config.file=${path.join(dir, 'am.yml')}`,
-        `--storage.path=${dir}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-      ],
-      { stdio: 'ignore' },
-    );
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ready = await fetch(`${alertmanagerUrl}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error('alertmanager did not become ready');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    alertmanager = await startAlertmanager(webhookToOpsbot(server.url), free[SERVICE_NAMES.length]);
+    alertmanagerUrl = alertmanager.url;
   }, 90_000);
 
   afterAll(async () => {
-    alertmanager?.kill('SIGTERM');
+    await alertmanager?.close();
     await server?.close();
   }, 30_000);
 

@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import { stringify as stringifyYaml } from 'yaml';
 import { AlertmanagerApi } from '../../adapters/alerts/alertmanager-api';
 import { AlertmanagerFiringAlerts } from '../../adapters/alerts/alertmanager-firing-alerts';
 import { AlertmanagerSilences } from '../../adapters/alerts/alertmanager-silences';
@@ -26,6 +24,13 @@ import { createScheduleMaintenanceSkill } from '../../bot/skills/schedule-mainte
 import { createSilenceAlertSkill } from '../../bot/skills/silence-alert';
 import { SkillRegistry } from '../../bot/skills/skill';
 import { type MaintenanceWindow, MaintenanceWindows } from '../../engines/maintenance/maintenance-windows';
+import {
+  describeWithAlertmanager,
+  postAlerts as postAlertsTo,
+  startAlertmanager,
+  type RunningAlertmanager,
+} from '../support/alertmanager';
+import { eventually } from '../support/eventually';
 import { freePorts, testConfig } from '../support/runtime';
 
 /**
@@ -35,35 +40,12 @@ import { freePorts, testConfig } from '../support/runtime';
  * in alert_status, healing is suppressed, and cancelling the window expires the silence; silence_alert from
  * chat creates a silence there too. The pieces are composed here as the runtime composes them.
  */
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const OPERATOR_KEY = 'maintenance-e2e-operator-key-0123456789';
 const VIEWER_KEY = 'maintenance-e2e-viewer-key-0123456789';
-const haveAlertmanager = existsSync(ALERTMANAGER);
-if (!haveAlertmanager) {
-  // .ci/run installs it; elsewhere, say why nothing ran.
-  // eslint-disable-next-line no-console
-  console.warn(`skipped: ${ALERTMANAGER} is not installed (apt-get install prometheus-alertmanager)`);
-}
-const describeWithAlertmanager = haveAlertmanager ? describe : describe.skip;
 const olivia: Principal = { id: 'web:olivia', name: 'Olivia', authenticated: true };
 
-/** Polls until `check` returns a value, for Alertmanager's asynchronous processing of posted alerts. */
-async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-describeWithAlertmanager('maintenance windows and silences with a real Alertmanager', () => {
-  let alertmanager: ChildProcess;
+describeWithAlertmanager()('maintenance windows and silences with a real Alertmanager', () => {
+  let alertmanager: RunningAlertmanager;
   let alertmanagerUrl: string;
   let server: Server;
   let opsbotUrl: string;
@@ -88,33 +70,14 @@ describeWithAlertmanager('maintenance windows and silences with a real Alertmana
   const auditTrail = { record: (entry: AuditEntry) => void audit.push(entry) };
 
   beforeAll(async () => {
-    const [amPort, deadPort] = (await freePorts(2)) as [number, number];
+    const [deadPort] = (await freePorts(1)) as [number];
     deadAlertmanagerUrl = `http://127.0.0.1:${deadPort}`;
     const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-maintenance-am-'));
-    writeFileSync(
-      path.join(dir, 'am.yml'),
-      stringifyYaml({ route: { receiver: 'nobody' }, receivers: [{ name: 'nobody' }] }),
-    );
-    alertmanagerUrl = `http://127.0.0.1:${amPort}`;
-    alertmanager = spawn(
-      ALERTMANAGER,
-      [
-        `--config.file=${path.join(dir, 'am.yml')}`,
-        `--storage.path=${dir}`,
-        `--web.listen-address=127.0.0.1:${amPort}`,
-        '--cluster.listen-address=',
-      ],
-      { stdio: 'ignore' },
-    );
-    await eventually(
-      () =>
-        fetch(`${alertmanagerUrl}/-/ready`).then(
-          (r) => (r.ok ? true : undefined),
-          () => undefined,
-        ),
-      'alertmanager to become ready',
-      30_000,
-    );
+    alertmanager = await startAlertmanager({
+      route: { receiver: 'nobody' },
+      receivers: [{ name: 'nobody' }],
+    });
+    alertmanagerUrl = alertmanager.url;
 
     const api = new AlertmanagerApi({ url: alertmanagerUrl });
     const silences = new AlertmanagerSilences(api);
@@ -180,7 +143,7 @@ describeWithAlertmanager('maintenance windows and silences with a real Alertmana
   }, 60_000);
 
   afterAll(async () => {
-    alertmanager?.kill('SIGTERM');
+    await alertmanager?.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
@@ -193,12 +156,7 @@ describeWithAlertmanager('maintenance windows and silences with a real Alertmana
       },
     });
   const amSilences = async (): Promise<any[]> => (await fetch(`${alertmanagerUrl}/api/v2/silences`)).json();
-  const postAlerts = (alerts: { labels: Record<string, string>; annotations?: Record<string, string> }[]) =>
-    fetch(`${alertmanagerUrl}/api/v2/alerts`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(alerts.map((a) => ({ startsAt: new Date().toISOString(), ...a }))),
-    });
+  const postAlerts = (alerts: Parameters<typeof postAlertsTo>[1]) => postAlertsTo(alertmanagerUrl, alerts);
 
   it('a window silences its service in Alertmanager and suppresses healing; cancelling it expires the silence', async () => {
     const created = await opsbot('/api/v1/maintenance/windows', {
@@ -403,6 +361,13 @@ describeWithAlertmanager('maintenance windows and silences with a real Alertmana
         400,
         'invalid_request',
         /matchers: at least one/,
+      ],
+      [
+        '/api/v1/maintenance/health',
+        { key: VIEWER_KEY },
+        404,
+        'not_found',
+        /the maintenance controller is off in this process/,
       ],
       [
         '/api/v1/maintenance/windows/00000000',

@@ -140,8 +140,8 @@ describe('schedule_maintenance from chat', () => {
     );
     expect((await windows.list()).length).toBe(2);
 
-    // The rule NLU reads "cancel <id>" as a bare "no"; "end" reaches the intent with either engine.
-    const byId = await say(`end maintenance window ${later.id}`);
+    // "cancel" alone is a no; with "maintenance window" and an id it is this request.
+    const byId = await say(`cancel maintenance window ${later.id}`);
     expect(byId.reply.text).toMatch(new RegExp(`^Please confirm: cancel maintenance window ${later.id}\\.`));
     expect((await say('yes')).reply.text).toMatch(new RegExp(`^Cancelled maintenance window ${later.id} `));
     expect((await windows.list()).map((w) => w.id)).toEqual([now.id]);
@@ -160,6 +160,32 @@ describe('schedule_maintenance from chat', () => {
       /^How long should the window be\? Ask again with its length or times, e\.g\. "schedule maintenance for payments for 1 hour" or "… from 22:00 to 23:30"\. Nothing was scheduled\./,
     );
     expect(await windows.list()).toEqual([]);
+  });
+
+  it('asks which service before confirming a window that names none', async () => {
+    const { say, windows } = chat();
+    const asked = await say('schedule maintenance for 2h');
+    expect(asked.kind).toBe('asked_slot');
+    expect(asked.reply.text).toBe('Which service is the maintenance for?');
+    const confirm = await say('checkout');
+    expect(confirm.kind).toBe('asked_confirmation');
+    expect(confirm.reply.text).toMatch(
+      /^Please confirm: schedule a 2 hours maintenance window for checkout\./,
+    );
+    await say('yes');
+    expect(
+      (await windows.list()).map((w) => [w.service, Date.parse(w.endsAt) - Date.parse(w.startsAt)]),
+    ).toEqual([['checkout', 7_200_000]]);
+    // Listing and cancelling need no service.
+    expect((await say('list maintenance windows')).kind).toBe('answered');
+  });
+
+  it('reads a service that is also an everyday word when a length follows it', async () => {
+    const { say } = chat();
+    const asked = await say('schedule maintenance for checkout for 30 minutes');
+    expect(asked.reply.text).toMatch(
+      /^Please confirm: schedule a 30 minutes maintenance window for checkout\./,
+    );
   });
 
   it('tells the user why a window is refused, and schedules nothing', async () => {

@@ -340,6 +340,9 @@ describe('MaintenanceController', () => {
       }),
     ]);
     expect(controller.status()[0]!.skipped).toMatchObject({ reason: 'suppressed' });
+    expect(controller.describe()).toBe(
+      'watching 1 service every 1 s: 0 healthy, payments in production failing (healing suppressed: maintenance window 7 (payments database migration) until 11:00)',
+    );
 
     window = undefined;
     await rounds(1);

@@ -9,6 +9,7 @@ import type {
   WatchTransition,
 } from '../../engines/maintenance/maintenance-controller';
 import type { BuiltOrchestrator } from '../../engines/orchestrator/build-orchestrator';
+import { eventually } from '../support/eventually';
 
 /**
  * Self-healing end to end, with nothing faked: two demo services run as real processes under the local
@@ -24,6 +25,8 @@ const DETECTION_BOUND_MS = 5_000;
 const HEAL_WAIT_MS = 30_000;
 /** How long a suppressed failure is watched to see that nothing heals it. */
 const SUPPRESSED_WATCH_MS = 3_000;
+/** How often the test looks at the controller's transitions and skipped heals. */
+const POLL_MS = 50;
 
 describe('self-healing: a killed demo service is detected, restarted by its runbook and verified', () => {
   let fleet: SelfHealingFleet;
@@ -43,10 +46,11 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
     controller.onTransition((t) => transitions.push(t));
     controller.onHealSkipped((s) => skipped.push(s));
     controller.start();
-    await until(
+    await eventually(
       () => controller.status().every((s) => s.state === 'healthy'),
-      10_000,
       'the fleet to be healthy',
+      10_000,
+      POLL_MS,
     );
   }, 60_000);
 
@@ -63,10 +67,11 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
   }
 
   function transitionTo(service: string, to: WatchState, after: number): Promise<WatchTransition> {
-    return until(
+    return eventually(
       () => transitions.find((t) => t.service === service && t.to === to && t.at >= after),
-      HEAL_WAIT_MS,
       `${service} to become ${to}`,
+      HEAL_WAIT_MS,
+      POLL_MS,
     );
   }
 
@@ -135,7 +140,12 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
 
     const failing = await transitionTo('orders', 'failing', killedAt);
     expect(failing.at - killedAt).toBeLessThan(DETECTION_BOUND_MS);
-    await until(() => skipped.find((s) => s.service === 'orders'), HEAL_WAIT_MS, 'the heal to be suppressed');
+    await eventually(
+      () => skipped.find((s) => s.service === 'orders'),
+      'the heal to be suppressed',
+      HEAL_WAIT_MS,
+      POLL_MS,
+    );
     expect(skipped.filter((s) => s.service === 'orders')).toEqual([
       expect.objectContaining({
         reason: 'suppressed',
@@ -158,14 +168,3 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
     await transitionTo('orders', 'healthy', killedAt);
   }, 60_000);
 });
-
-/** Polls until `found` gives something, or fails naming what it waited for. */
-async function until<T>(found: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = found();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

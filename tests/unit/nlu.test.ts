@@ -221,6 +221,7 @@ const LABELLED: Array<[string, Intent]> = [
   ['take inventory offline for 2 hours on sunday', 'schedule_maintenance'],
   ['maintenance window for checkout in staging', 'schedule_maintenance'],
   ['schedule downtime', 'schedule_maintenance'],
+  ['cancel maintenance window 3f9c2a1b', 'schedule_maintenance'],
 
   ['which services are likely to fail', 'predict_failures'],
   ['predict failures', 'predict_failures'],
@@ -469,6 +470,13 @@ describe('RuleNlu entities', () => {
     ],
     ['list order.created events', [['event_type', 'order.created', 'order.created']]],
     [
+      'schedule maintenance for checkout for 30 minutes',
+      [
+        ['service', 'checkout', 'checkout'],
+        ['duration', 1800, '30 minutes'],
+      ],
+    ],
+    [
       'show ops.saga.completed and payment.refunded',
       [
         ['event_type', 'ops.saga.completed', 'ops.saga.completed'],
@@ -500,6 +508,8 @@ describe('RuleNlu false positives', () => {
     'edge cases',
     'events for order 1234',
     'the warehouse crew is out of stock',
+    'search for 30 minutes of logs',
+    'please search for an hour',
   ])('%j names no ordinary word as a service', (utterance) => {
     const services = nlu.parse(utterance).entities.filter((e) => e.type === 'service');
     expect(services.map((e) => e.text)).not.toContain('order');
