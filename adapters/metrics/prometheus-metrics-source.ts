@@ -21,6 +21,7 @@ export const DEFAULT_PROMQL: Readonly<Record<MetricKind, string>> = {
   latency:
     'histogram_quantile({quantile}, sum by (le) (rate(http_request_duration_seconds_bucket{service="{service}"}[{window}])))',
   cpu: 'avg(demo_cpu_utilisation{service="{service}"})',
+  cpu_replicas: 'sum(demo_cpu_utilisation{service="{service}"})',
 };
 
 const DEFAULT_TIMEOUT_MS = 10_000;

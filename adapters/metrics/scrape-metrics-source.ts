@@ -364,12 +364,14 @@ function increaseSince(before: Map<string, Counter>, after: Map<string, Counter>
 
 /** The value of a point from each target's snapshots in the point's window; undefined where there is no data. */
 function valueAt(metric: MetricKind, windows: Snapshot[][], quantile: number): number | undefined {
-  if (metric === 'cpu') {
-    // Like Prometheus's instant vector: each target's latest gauge in the window, averaged across targets.
+  if (metric === 'cpu' || metric === 'cpu_replicas') {
+    // Like Prometheus's instant vector: each target's latest gauge in the window, averaged (or summed) across
+    // the targets that reported in it.
     const latest = windows
       .map((snapshots) => snapshots.findLast((snapshot) => snapshot.cpu !== undefined)?.cpu)
       .filter((cpu) => cpu !== undefined);
-    return latest.length > 0 ? mean(latest) : undefined;
+    if (latest.length === 0) return undefined;
+    return metric === 'cpu' ? mean(latest) : sum(latest);
   }
   const rates = windows.map(ratesOf).filter((r) => r !== undefined);
   if (rates.length === 0) return undefined;

@@ -654,7 +654,10 @@ export const configSchema = z.strictObject({
           timeoutMs: z.int().min(100).max(120_000).default(10_000),
           /** PromQL per metric with {service}, {environment}, {quantile} and {window}; defaults fit the demo fleet. */
           queries: z
-            .partialRecord(z.enum(['latency', 'error_rate', 'throughput', 'cpu']), z.string().min(1))
+            .partialRecord(
+              z.enum(['latency', 'error_rate', 'throughput', 'cpu', 'cpu_replicas']),
+              z.string().min(1),
+            )
             .default({}),
         })
         .prefault({}),

@@ -9,6 +9,8 @@ export function formatMetric(unit: MetricUnit, value: number): string {
       return `${round(value * 100)}%`;
     case 'per_second':
       return `${round(value)} req/s`;
+    case 'replicas':
+      return `${round(value)} replicas' worth`;
   }
 }
 
@@ -23,6 +25,8 @@ export function metricName(metric: MetricKind, quantile = DEFAULT_LATENCY_QUANTI
       return 'throughput';
     case 'cpu':
       return 'CPU';
+    case 'cpu_replicas':
+      return 'CPU over all replicas';
   }
 }
 

@@ -2,16 +2,23 @@ import type { EnvironmentName } from '../config/schema';
 
 /** What the metrics skill can answer about a service. */
 export const METRIC_KINDS = ['latency', 'error_rate', 'throughput', 'cpu'] as const;
-export type MetricKind = (typeof METRIC_KINDS)[number];
+/**
+ * CPU summed over the service's replicas, in replicas' worth (2.5: two and a half replicas fully busy), where
+ * `cpu` is their mean utilisation. The scaler plans against it: unlike mean × today's replica count, history
+ * from before a scale reads right. Not one of the kinds chat answers.
+ */
+export const CPU_REPLICAS = 'cpu_replicas';
+export type MetricKind = (typeof METRIC_KINDS)[number] | typeof CPU_REPLICAS;
 
-/** seconds (latency), ratio 0..1 (error rate, CPU), per_second (throughput). */
-export type MetricUnit = 'seconds' | 'ratio' | 'per_second';
+/** seconds (latency), ratio 0..1 (error rate, CPU), per_second (throughput), replicas (CPU in replicas' worth). */
+export type MetricUnit = 'seconds' | 'ratio' | 'per_second' | 'replicas';
 
 export const METRIC_UNITS: Record<MetricKind, MetricUnit> = {
   latency: 'seconds',
   error_rate: 'ratio',
   throughput: 'per_second',
   cpu: 'ratio',
+  cpu_replicas: 'replicas',
 };
 
 /** The latency percentile asked for when a question or a query names none: p95. */

@@ -73,9 +73,7 @@ export function buildScaler(config: OpsbotConfig, deps: ScalerDeps): BuiltScaler
     const target = new PlatformScaleTarget(driver, name, policyConfig.environment);
     return {
       policy: resolvePolicy(name, policyConfig, service.replicas),
-      load: new MetricLoadSeries(deps.metrics, name, policyConfig.environment, policyConfig.metric, () =>
-        target.replicas(),
-      ),
+      load: new MetricLoadSeries(deps.metrics, name, policyConfig.environment, policyConfig.metric),
       target,
     };
   });

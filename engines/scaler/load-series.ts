@@ -1,5 +1,5 @@
 import type { EnvironmentName } from '../../bot/config/schema';
-import type { MetricPoint, MetricsSource } from '../../bot/metrics/metrics-source';
+import { CPU_REPLICAS, type MetricPoint, type MetricsSource } from '../../bot/metrics/metrics-source';
 
 /** Equally spaced load values, oldest first; `start` is the epoch ms of the first. */
 export interface RegularSeries {
@@ -56,9 +56,9 @@ export function regularise(
 }
 
 /**
- * A catalog service's throughput or CPU from the metrics source. CPU comes as the replicas' mean utilisation;
- * times the replica count it becomes CPU in replicas' worth, the load a replica count is planned against.
- * The count is today's, so history from before a scale reads slightly off — fine for a forecast's shape.
+ * A catalog service's throughput or CPU from the metrics source. CPU is read summed over the replicas
+ * (`cpu_replicas`, in replicas' worth), the load a replica count is planned against: each point counts the
+ * replicas that ran then, so history from before a scale reads right.
  */
 export class MetricLoadSeries implements LoadSeries {
   readonly unit: string;
@@ -68,7 +68,6 @@ export class MetricLoadSeries implements LoadSeries {
     private readonly service: string,
     private readonly environment: EnvironmentName,
     private readonly metric: 'throughput' | 'cpu',
-    private readonly replicas: () => Promise<number>,
   ) {
     this.unit = metric === 'throughput' ? 'req/s' : "replicas' worth of CPU";
   }
@@ -77,17 +76,12 @@ export class MetricLoadSeries implements LoadSeries {
     const series = await this.metrics.query({
       service: this.service,
       environment: this.environment,
-      metric: this.metric,
+      metric: this.metric === 'cpu' ? CPU_REPLICAS : 'throughput',
       start: fromMs,
       end: toMs,
       stepSeconds,
     });
-    const regular = regularise(series.points, fromMs, toMs, stepSeconds * 1000);
-    if (this.metric === 'cpu') {
-      const replicas = Math.max(1, await this.replicas());
-      regular.values = regular.values.map((v) => v * replicas);
-    }
-    return regular;
+    return regularise(series.points, fromMs, toMs, stepSeconds * 1000);
   }
 }
 

@@ -102,6 +102,8 @@ describe('PrometheusMetricsSource', () => {
 
     await source.query(query({ metric: 'cpu' }));
     expect(lastParams().get('query')).toBe('avg(demo_cpu_utilisation{service="checkout"})');
+    await source.query(query({ metric: 'cpu_replicas' }));
+    expect(lastParams().get('query')).toBe('sum(demo_cpu_utilisation{service="checkout"})');
     expect(requests.at(-1)?.headers.authorization).toBeUndefined();
   });
 

@@ -156,6 +156,10 @@ describe('ScrapeMetricsSource', () => {
     expect((await s.query(q('throughput', T0, at))).points).toEqual([{ t: at, v: 10 }]);
     expect((await s.query(q('error_rate', at, at))).points).toEqual([{ t: at, v: 0.1 }]);
     expect((await s.query(q('cpu', at, at))).points).toEqual([{ t: at, v: 0.4 }]);
+    expect(await s.query(q('cpu_replicas', at, at))).toMatchObject({
+      unit: 'replicas',
+      points: [{ t: at, v: 0.8 }],
+    });
     const latency = async (quantile?: number) =>
       (await s.query(q('latency', at, at, { quantile }))).points.map((p) => p.v);
     // p95: rank 95 falls in (0.25, 0.5] holding ranks 90..100 → 0.25 + 0.25 × 5/10.
@@ -183,6 +187,23 @@ describe('ScrapeMetricsSource', () => {
       { t: T0, v: 0.25 },
       { t: T0 + 10 * SECOND, v: 0.25 },
     ]);
+  });
+
+  it('sums CPU over the replicas that reported at each step, so a scale-down shows in the history', async () => {
+    const a = await replica(page({ ok: 1, cpu: 0.6 }));
+    const b = await replica(page({ ok: 1, cpu: 0.6 }));
+    let targets = [a.url, b.url];
+    const s = source(() => targets);
+    await scrapeAt(s, T0);
+    targets = [a.url];
+    a.page = page({ ok: 1, cpu: 0.9 });
+    await scrapeAt(s, T0 + 10 * SECOND);
+    expect((await s.query(q('cpu_replicas', T0, T0 + 10 * SECOND))).points).toEqual([
+      { t: T0, v: 1.2 },
+      { t: T0 + 10 * SECOND, v: 0.9 },
+    ]);
+    // The mean utilisation rose while the total CPU fell.
+    expect((await s.query(q('cpu', T0, T0 + 10 * SECOND))).points.map((p) => p.v)).toEqual([0.6, 0.9]);
   });
 
   it('counts from zero after a counter reset, for every counter of the restarted target', async () => {

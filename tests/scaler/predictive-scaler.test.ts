@@ -7,7 +7,13 @@ import { packageRoot } from '../../bot/core/package-root';
 import { dailyRate, SECONDS_PER_DAY } from '../../demo/fleet/load-pattern';
 import { HoltWintersForecaster } from '../../engines/scaler/forecast/holt-winters';
 import { SeasonalNaiveForecaster } from '../../engines/scaler/forecast/seasonal-naive';
-import { regularise, type LoadSeries, type RegularSeries } from '../../engines/scaler/load-series';
+import {
+  MetricLoadSeries,
+  regularise,
+  type LoadSeries,
+  type RegularSeries,
+} from '../../engines/scaler/load-series';
+import type { MetricQuery, MetricsSource } from '../../bot/metrics/metrics-source';
 import { PredictiveScaler, type ScaledService } from '../../engines/scaler/predictive-scaler';
 import { PlatformScaleTarget, type ScaleTarget } from '../../engines/scaler/scale-target';
 import type { ScalerPolicy } from '../../engines/scaler/scaler-policy';
@@ -149,6 +155,40 @@ describe('explaining a scaling decision', () => {
     ).toBe(
       'orders 3 → 2: observed 41.3 req/s (not enough history to forecast yet (5 of 40 min)), target 70% utilisation, cost −€0.06/h',
     );
+  });
+});
+
+describe('a service load read from the metrics source', () => {
+  it('reads CPU summed over the replicas at each point, not the mean times today’s replica count', async () => {
+    const asked: MetricQuery[] = [];
+    const metrics: MetricsSource = {
+      description: 'recorded',
+      query: async (query) => {
+        asked.push(query);
+        // Two replicas at 60% then, after a scale to five, five at 60%.
+        return {
+          metric: query.metric,
+          unit: 'replicas',
+          points: [
+            { t: 0, v: 1.2 },
+            { t: 60_000, v: 3 },
+          ],
+        };
+      },
+    };
+    const load = new MetricLoadSeries(metrics, 'checkout', 'production', 'cpu');
+    expect(load.unit).toBe("replicas' worth of CPU");
+    expect((await load.read(0, 60_000, 60)).values).toEqual([1.2, 3]);
+    expect(asked).toEqual([
+      {
+        service: 'checkout',
+        environment: 'production',
+        metric: 'cpu_replicas',
+        start: 0,
+        end: 60_000,
+        stepSeconds: 60,
+      },
+    ]);
   });
 });
 
