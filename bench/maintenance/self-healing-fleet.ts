@@ -50,6 +50,8 @@ export async function startSelfHealingFleet(
     /** Run and watch only these demo services; all eight unless given. */
     services?: readonly string[];
     suppressedBy?: MaintenanceControllerDeps['suppressedBy'];
+    /** Runbooks from here instead of the shipped ones (a self-heal runbook with another policy). */
+    runbooksDir?: string;
   } = {},
 ): Promise<SelfHealingFleet> {
   const root = packageRoot();
@@ -67,6 +69,9 @@ export async function startSelfHealingFleet(
   raw.demo = { enabled: true, load: { enabled: false } };
   raw.stateDir = stateDir;
   raw.knowledge = { autoBuild: false };
+  if (options.runbooksDir) {
+    raw.orchestrator = { ...(raw.orchestrator as object), runbooksDir: options.runbooksDir };
+  }
   const config = parseConfig(stringify(raw), 'bench:maintenance config');
   const logger = createLogger('silent');
   const catalog = new ServiceCatalog(config);

@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { LocalDriver } from '../../adapters/platform/local-driver';
+import { packageRoot } from '../../bot/core/package-root';
 import { type SelfHealingFleet, startSelfHealingFleet } from '../../bench/maintenance/self-healing-fleet';
 import type { AuditRecord } from '../../engines/audit/hash-chained-audit-log';
 import type {
@@ -15,8 +18,8 @@ import { eventually } from '../support/eventually';
  * Self-healing end to end, with nothing faked: two demo services run as real processes under the local
  * driver; the orchestrator loads the shipped runbooks; the controller's alerts go through the real alert
  * router. A replica is SIGKILLed; the controller must see it within 5 s (the issue's requirement, not a
- * speed benchmark) and the service-self-heal runbook restart it. Needs the build (the demo services run
- * from dist/, as the local driver always starts them).
+ * speed benchmark) and the service-self-heal runbook restart it, at once or, under an approval policy, once
+ * approved. Needs the build (the demo services run from dist/, as the local driver always starts them).
  */
 const WATCHED = ['payments', 'orders'];
 /** The issue's bound from the kill to the failure being known. */
@@ -166,5 +169,69 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
     const run = await orchestrator.service.wait(healing.runIds![0]!, { timeoutMs: HEAL_WAIT_MS });
     expect(run).toMatchObject({ status: 'succeeded', params: { service: 'orders' } });
     await transitionTo('orders', 'healthy', killedAt);
+  }, 60_000);
+});
+
+describe('self-healing under a runbook that asks for approval', () => {
+  let fleet: SelfHealingFleet;
+  const transitions: WatchTransition[] = [];
+
+  beforeAll(async () => {
+    // The shipped self-heal runbook with the policy its text tells teams to use for a person in the loop.
+    const runbooksDir = mkdtempSync(path.join(tmpdir(), 'opsbot-approval-runbooks-'));
+    const shipped = readFileSync(path.join(packageRoot(), 'runbooks', 'service-self-heal.md'), 'utf8');
+    const withApproval = shipped.replace(
+      'policy:\n  auto_run: true\n  risk: low\n',
+      'policy:\n  approval: { required: true, approvers: 1, self_approval: false, ttl: 1h }\n  auto_run: false\n  risk: low\n',
+    );
+    expect(withApproval).not.toBe(shipped);
+    writeFileSync(path.join(runbooksDir, 'service-self-heal.md'), withApproval);
+    fleet = await startSelfHealingFleet({}, { services: ['inventory'], runbooksDir });
+    fleet.controller.onTransition((t) => transitions.push(t));
+    fleet.controller.start();
+    await eventually(
+      () => fleet.controller.status().every((s) => s.state === 'healthy'),
+      'inventory to be healthy',
+      10_000,
+      POLL_MS,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+  }, 30_000);
+
+  it('waits for the approval, keeps the failure as healing meanwhile, and heals once approved', async () => {
+    const [replica] = (await fleet.driver.status('inventory')).instances ?? [];
+    process.kill(replica!.pid as number, 'SIGKILL');
+
+    const healing = await eventually(
+      () => transitions.find((t) => t.to === 'healing'),
+      'inventory to be healing',
+      HEAL_WAIT_MS,
+      POLL_MS,
+    );
+    expect(healing.detail).toMatch(/^healing through run \S+ of service-self-heal \(awaiting approval\)$/);
+    const run = await fleet.orchestrator.service.get(healing.runIds![0]!);
+    expect(run).toMatchObject({ status: 'awaiting_approval', actor: 'opsbot-maintenance' });
+
+    // Nothing restarts it while nobody has approved, and no second run is started beside the first.
+    await new Promise((resolve) => setTimeout(resolve, SUPPRESSED_WATCH_MS));
+    expect((await fleet.driver.status('inventory')).state).toBe('down');
+    expect(await fleet.orchestrator.service.list({ definitionId: 'service-self-heal' })).toHaveLength(1);
+    expect(fleet.controller.status()[0]).toMatchObject({ state: 'healing', healingRuns: [run!.id] });
+
+    await fleet.orchestrator.service.approve(run!.approvalId as string, {
+      id: 'web:olivia',
+      roles: ['operator'],
+    });
+    const done = await fleet.orchestrator.service.wait(run!.id, { timeoutMs: HEAL_WAIT_MS });
+    expect(done.status).toBe('succeeded');
+    await eventually(
+      () => transitions.find((t) => t.to === 'healthy' && t.at > healing.at),
+      'inventory to be healthy again',
+      HEAL_WAIT_MS,
+      POLL_MS,
+    );
   }, 60_000);
 });
