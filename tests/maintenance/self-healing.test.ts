@@ -46,15 +46,8 @@ describe('self-healing: a killed demo service is detected, restarted by its runb
       { services: WATCHED, suppressedBy: async (service) => windows.get(service) },
     );
     ({ driver, orchestrator, controller } = fleet);
-    controller.onTransition((t) => transitions.push(t));
     controller.onHealSkipped((s) => skipped.push(s));
-    controller.start();
-    await eventually(
-      () => controller.status().every((s) => s.state === 'healthy'),
-      'the fleet to be healthy',
-      10_000,
-      POLL_MS,
-    );
+    await watchUntilHealthy(fleet, transitions);
   }, 60_000);
 
   afterAll(async () => {
@@ -187,14 +180,7 @@ describe('self-healing under a runbook that asks for approval', () => {
     expect(withApproval).not.toBe(shipped);
     writeFileSync(path.join(runbooksDir, 'service-self-heal.md'), withApproval);
     fleet = await startSelfHealingFleet({}, { services: ['inventory'], runbooksDir });
-    fleet.controller.onTransition((t) => transitions.push(t));
-    fleet.controller.start();
-    await eventually(
-      () => fleet.controller.status().every((s) => s.state === 'healthy'),
-      'inventory to be healthy',
-      10_000,
-      POLL_MS,
-    );
+    await watchUntilHealthy(fleet, transitions);
   }, 60_000);
 
   afterAll(async () => {
@@ -235,3 +221,15 @@ describe('self-healing under a runbook that asks for approval', () => {
     );
   }, 60_000);
 });
+
+/** Starts the fleet's controller, its transitions recorded, and waits until every watched service is healthy. */
+async function watchUntilHealthy(fleet: SelfHealingFleet, transitions: WatchTransition[]): Promise<void> {
+  fleet.controller.onTransition((t) => transitions.push(t));
+  fleet.controller.start();
+  await eventually(
+    () => fleet.controller.status().every((s) => s.state === 'healthy'),
+    'the fleet to be healthy',
+    10_000,
+    POLL_MS,
+  );
+}
