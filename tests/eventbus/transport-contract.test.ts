@@ -53,10 +53,14 @@ if (brokers && brokers.length > 0) {
       const opened: KafkaTransport[] = [];
       const open = () => {
         // A short session timeout: the mock keeps a departed consumer's place in the group until it expires.
+        // A short rebalance timeout: under load, the remaining consumer of the "one leaves" case sometimes got
+        // nothing for the whole 60 s wait. The likely cause is a JoinGroup the mock left unanswered, which kafkajs
+        // gives up on only after the rebalance timeout + 5 s (65 s by default).
         const t = new KafkaTransport({
           brokers,
           clientId: `opsbot-contract-${process.pid}`,
           sessionTimeoutMs: 10_000,
+          rebalanceTimeoutMs: 15_000,
         });
         opened.push(t);
         return t;

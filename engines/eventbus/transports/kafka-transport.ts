@@ -30,6 +30,12 @@ export interface KafkaTransportOptions {
    * session.timeout.ms; kafkajs' default 30 s). The broker bounds it (group.min/max.session.timeout.ms).
    */
   sessionTimeoutMs?: number;
+  /**
+   * How long the coordinator waits for the members to rejoin in a rebalance (Kafka's rebalance.timeout.ms;
+   * kafkajs' default 60 s). kafkajs also gives up on an unanswered JoinGroup 5 s after it, so it bounds how long
+   * a consumer can hang on a coordinator that does not answer one.
+   */
+  rebalanceTimeoutMs?: number;
   /** Where kafkajs' own errors go (lost connections, crashed consumers); without one they are dropped. */
   logger?: Logger;
 }
@@ -82,6 +88,7 @@ export class KafkaTransport implements EventTransport {
   private readonly kafka: Kafka;
   private readonly topicPrefix: string;
   private readonly sessionTimeoutMs?: number;
+  private readonly rebalanceTimeoutMs?: number;
   private producer?: Promise<Producer>;
   private nextBatch?: PendingBatch;
   private sending?: Promise<void>;
@@ -94,6 +101,7 @@ export class KafkaTransport implements EventTransport {
     if (!LEGAL_TOPIC.test(this.topicPrefix))
       throw new Error(`kafka topicPrefix "${this.topicPrefix}": only a-z A-Z 0-9 . _ - are allowed`);
     this.sessionTimeoutMs = options.sessionTimeoutMs;
+    this.rebalanceTimeoutMs = options.rebalanceTimeoutMs;
     this.config = {
       brokers: options.brokers,
       clientId: options.clientId ?? 'opsbot',
@@ -151,6 +159,7 @@ export class KafkaTransport implements EventTransport {
       groupId: spec.group,
       maxWaitTimeInMs: FETCH_WAIT_MS,
       ...(this.sessionTimeoutMs !== undefined ? { sessionTimeout: this.sessionTimeoutMs } : {}),
+      ...(this.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: this.rebalanceTimeoutMs } : {}),
     });
     const failures = new Map<number, Failure>();
     await consumer.connect();
