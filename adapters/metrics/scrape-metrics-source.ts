@@ -14,6 +14,7 @@ import {
   parsePrometheusText,
   type PrometheusSample,
 } from './prometheus-text';
+import { mean, sum } from '../../bot/core/statistics';
 import { describeFetchFailure } from '../http/describe-fetch-failure';
 
 const DEFAULT_INTERVAL_MS = 5000;
@@ -484,14 +485,6 @@ function formatMs(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${ms / 1000} s`;
-}
-
-function sum(values: number[]): number {
-  return values.reduce((total, v) => total + v, 0);
-}
-
-function mean(values: number[]): number {
-  return sum(values) / values.length;
 }
 
 /** A fixed-capacity queue that overwrites its oldest item when full, so a target's memory is bounded. */

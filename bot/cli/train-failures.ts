@@ -11,9 +11,7 @@
  * package's models/service-failure.onnx), --min-real <rows> (2000), --services <timelines> (64),
  * --days <days per timeline> (14), --seed <n> (10).
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { replaceFile } from '../core/durable-files';
 import { packageRoot } from '../core/package-root';
 import { metadataPathFor } from '../../engines/predictors';
 import {
@@ -22,7 +20,6 @@ import {
   exportFailureModel,
   failureModelMetadata,
   holdOut,
-  modelCardJson,
   strongestSignals,
   trainFailureModel,
   trainingDataHash,
@@ -39,6 +36,7 @@ import {
   type SimulatedServiceRow,
 } from '../../engines/maintenance/failure-prediction/simulated-service-history';
 import { UsageError } from './exit';
+import { cardMetrics, writeModelFiles } from './model-files';
 import { readJsonlLines } from './jsonl-input';
 import { parseArgs } from './script-args';
 
@@ -117,12 +115,7 @@ async function main(): Promise<void> {
   const metadata = failureModelMetadata(
     model,
     {
-      // JSON has no NaN: a metric that cannot be computed (no row scored high risk) is left out.
-      metrics: Object.fromEntries(
-        Object.entries(metrics)
-          .filter(([, value]) => Number.isFinite(value))
-          .map(([name, value]) => [name, round(value)]),
-      ),
+      metrics: cardMetrics(metrics),
       trainedAt: new Date().toISOString(),
       dataHash: trainingDataHash(SERVICE_FAILURE_MODEL.version, SERVICE_FAILURE_FEATURES, seed, rows),
       description:
@@ -137,10 +130,7 @@ async function main(): Promise<void> {
     SERVICE_FAILURE_MODEL,
   );
 
-  mkdirSync(path.dirname(out), { recursive: true });
-  // Written beside and renamed in, so a running opsbot never loads half a model.
-  replaceFile(metadataPathFor(out), modelCardJson(metadata));
-  replaceFile(out, exportFailureModel(model, SERVICE_FAILURE_MODEL));
+  writeModelFiles(out, exportFailureModel(model, SERVICE_FAILURE_MODEL), metadata);
 
   console.log(
     `train:failures — ${real.length} real rows` +
@@ -186,7 +176,6 @@ function realRows(file: string): SourcedRow[] {
   });
 }
 
-const round = (x: number) => Math.round(x * 10000) / 10000;
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 main().catch((err) => {

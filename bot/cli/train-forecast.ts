@@ -10,11 +10,11 @@
  * --seasons <days per trace> (8), --seed <n> (10).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { replaceFile } from '../core/durable-files';
 import { packageRoot } from '../core/package-root';
+import { mean, median } from '../core/statistics';
 import { metadataPathFor } from '../../engines/predictors';
 import {
   DEFAULT_AUTOREGRESSIVE_TRAINING,
@@ -30,6 +30,7 @@ import { HoltWintersForecaster } from '../../engines/scaler/forecast/holt-winter
 import { OnnxForecaster } from '../../engines/scaler/forecast/onnx-forecaster';
 import { SeasonalNaiveForecaster } from '../../engines/scaler/forecast/seasonal-naive';
 import { generateLoadTrace, type LoadTrace } from '../../engines/scaler/forecast/synthetic-load';
+import { cardMetrics, writeModelFiles } from './model-files';
 import { parseArgs } from './script-args';
 
 /**
@@ -118,15 +119,12 @@ async function main(): Promise<void> {
   };
   for (const evaluation of evaluations) {
     const key = evaluation.name.replace(/-/g, '_');
-    metrics[`${key}_wape`] = round(mean(evaluation.wape));
-    metrics[`${key}_mae_over_peak`] = round(mean(evaluation.maeOverPeak));
+    metrics[`${key}_wape`] = mean(evaluation.wape);
+    metrics[`${key}_mae_over_peak`] = mean(evaluation.maeOverPeak);
   }
-  const metadata = metadataWithout(metrics);
+  const metadata = metadataWithout(cardMetrics(metrics));
 
-  mkdirSync(path.dirname(out), { recursive: true });
-  // Written beside and renamed in, so a running opsbot never loads half a model.
-  replaceFile(metadataPathFor(out), cardJson(metadata));
-  replaceFile(out, onnxBytes);
+  writeModelFiles(out, onnxBytes, metadata);
 
   console.log(
     `train:forecast — ${train.length} training traces (${rows} rows), ${test.length} held out, ` +
@@ -208,30 +206,6 @@ function dataHash(traces: readonly LoadTrace[], seed: number): string {
   return hash.digest('hex');
 }
 
-/** Prettier's printWidth in .prettierrc, which `npm run lint` checks the model card against. */
-const PRINT_WIDTH = 110;
-
-/** The card as Prettier formats JSON: an array of plain values that fits on one line is written on one. */
-function cardJson(card: object): string {
-  const json = JSON.stringify(card, null, 2).replace(
-    /^( *)("[^"\n]+": )\[\n((?:\1 {2}[^\n[\]{}]+\n)+)\1\]/gm,
-    (whole, indent: string, key: string, items: string) => {
-      const line = `${indent}${key}[${items.trim().split(/\n\s*/).join(' ')}],`;
-      return line.length <= PRINT_WIDTH ? line.slice(0, -1) : whole;
-    },
-  );
-  return `${json}\n`;
-}
-
-const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-const round = (x: number) => Math.round(x * 10000) / 10000;
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 main().catch((err) => {

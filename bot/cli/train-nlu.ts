@@ -3,9 +3,8 @@
  * held-out test.jsonl (which it never trains on), and writes models/intent.onnx with its model card
  * models/intent.json (data hash, metrics, date). Options: --out <dir> (default: the package's models/).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { replaceFile } from '../core/durable-files';
 import { UseLiteEmbeddingProvider } from '../../rag/embeddings/use-lite-provider';
 import { embedFeatureRows } from '../nlu/classifier/features';
 import { classify, INTENT_MODEL_FILE, trainIntentModel } from '../nlu/classifier/intent-model';
@@ -13,6 +12,7 @@ import { loadLabelledUtterances, NLU_DATA_DIR } from '../nlu/data/labelled-utter
 import { scoreIntents } from '../nlu/evaluation';
 import { INTENTS } from '../nlu/intents';
 import { packagedRuleNlu } from '../nlu/packaged-rules';
+import { writeModelFiles } from './model-files';
 import { parseArgs } from './script-args';
 
 async function main(): Promise<void> {
@@ -48,10 +48,7 @@ async function main(): Promise<void> {
     test_utterances: test.length,
   };
 
-  mkdirSync(out, { recursive: true });
-  // Written beside and renamed in, so a running opsbot never loads half a model.
-  replaceFile(path.join(out, 'intent.onnx'), trained.onnx);
-  replaceFile(path.join(out, 'intent.json'), `${JSON.stringify(trained.card, null, 2)}\n`);
+  writeModelFiles(path.join(out, 'intent.onnx'), trained.onnx, trained.card);
   console.log(
     `train:nlu — ${train.length} training utterances, ${INTENTS.length} intents, ${embeddings.id} embeddings, trained in ${trainSeconds.toFixed(1)} s`,
   );

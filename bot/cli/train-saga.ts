@@ -8,9 +8,8 @@
  * Options: --history <file>, --out <file.onnx> (default: the package's models/saga-failure.onnx),
  * --min-real <runs> (500), --simulated <runs> (20000), --seed <n> (8).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { replaceFile } from '../core/durable-files';
 import { packageRoot } from '../core/package-root';
 import { loadConfig } from '../config/load';
 import { metadataPathFor } from '../../engines/predictors';
@@ -21,7 +20,6 @@ import {
   failureModelMetadata,
   FAILURE_MODEL_VERSION,
   holdOut,
-  modelCardJson,
   strongestSignals,
   trainFailureModel,
   trainingDataHash,
@@ -34,6 +32,7 @@ import {
 } from '../../engines/orchestrator/prediction/file-execution-history';
 import { FAILURE_FEATURES } from '../../engines/orchestrator/prediction/run-features';
 import { simulateRuns } from '../../engines/orchestrator/prediction/simulated-history';
+import { cardMetrics, writeModelFiles } from './model-files';
 import { parseArgs } from './script-args';
 
 const HELD_OUT_SHARE = 0.2;
@@ -88,12 +87,7 @@ async function main(): Promise<void> {
     ...(Number.isFinite(realScored.auc) ? { real_auc: realScored.auc } : {}),
   };
   const metadata = failureModelMetadata(model, {
-    // JSON has no NaN: a metric that cannot be computed (no run scored high risk) is left out.
-    metrics: Object.fromEntries(
-      Object.entries(metrics)
-        .filter(([, value]) => Number.isFinite(value))
-        .map(([name, value]) => [name, round(value)]),
-    ),
+    metrics: cardMetrics(metrics),
     trainedAt: new Date().toISOString(),
     dataHash: trainingDataHash(FAILURE_MODEL_VERSION, FAILURE_FEATURES, seed, rows),
     description:
@@ -103,10 +97,7 @@ async function main(): Promise<void> {
       `, ${Math.round(HELD_OUT_SHARE * 100)}% held out.`,
   });
 
-  mkdirSync(path.dirname(out), { recursive: true });
-  // Written beside and renamed in, so a running opsbot never loads half a model.
-  replaceFile(metadataPathFor(out), modelCardJson(metadata));
-  replaceFile(out, exportFailureModel(model));
+  writeModelFiles(out, exportFailureModel(model), metadata);
 
   console.log(
     `train:saga — ${real.length} real runs from ${historyFile}` +
@@ -143,7 +134,6 @@ function trainingRows(records: readonly HistoryRecord[]): SourcedRow[] {
   });
 }
 
-const round = (x: number) => Math.round(x * 10000) / 10000;
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 main().catch((err) => {

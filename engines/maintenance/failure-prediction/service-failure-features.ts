@@ -1,3 +1,4 @@
+import { mean, median } from '../../../bot/core/statistics';
 import {
   HOUR_MS,
   MINUTE_MS,
@@ -264,16 +265,4 @@ function slope(points: readonly MetricSample[], now: number): number {
 function doublingsOverUsual({ recent, usual }: Comparison): number {
   if (!(usual > 0) || !(recent > 0)) return 0;
   return Math.max(0, Math.min(MAX_LOG2_RATIO, Math.log2(recent / usual)));
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / values.length;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

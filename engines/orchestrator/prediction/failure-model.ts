@@ -368,21 +368,6 @@ export function trainingDataHash(
   return hash.digest('hex');
 }
 
-/** Prettier's printWidth in .prettierrc.json, which `npm run lint` checks model cards against. */
-const PRINT_WIDTH = 110;
-
-/** A model card as Prettier formats JSON: an array of plain values that fits on one line is written on one. */
-export function modelCardJson(card: object): string {
-  const json = JSON.stringify(card, null, 2).replace(
-    /^( *)("[^"\n]+": )\[\n((?:\1 {2}[^\n[\]{}]+\n)+)\1\]/gm,
-    (whole, indent: string, key: string, items: string) => {
-      const line = `${indent}${key}[${items.trim().split(/\n\s*/).join(' ')}],`;
-      return line.length <= PRINT_WIDTH ? line.slice(0, -1) : whole;
-    },
-  );
-  return `${json}\n`;
-}
-
 function standardisation(rows: readonly TrainingRow[], width: number): { mean: number[]; scale: number[] } {
   const mean = new Array<number>(width).fill(0);
   for (const row of rows) row.features.forEach((v, i) => (mean[i] = (mean[i] as number) + v / rows.length));
