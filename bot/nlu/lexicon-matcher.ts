@@ -1,3 +1,5 @@
+import { findDurations } from './durations';
+
 /** A lexicon word found in text: the canonical value it maps to and where it was. */
 export interface LexiconMention {
   value: string;
@@ -77,12 +79,8 @@ const ORDINARY_NEXT_WORDS = new Set([
   'your',
 ]);
 
-/**
- * "for" then a length after some other word ("maintenance for checkout for 30 minutes"): the alias names what is
- * held that long. At the start, or after "please", it stays a verb ("search for 30 minutes of logs").
- */
-const FOR_A_LENGTH =
-  /^[^\p{L}\p{N}]*for\s+(?:\d+(?:\.\d+)?\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)\b|(?:an?|one|two|three|half an?|the next)\s+(?:hour|day|minute|week|night|while)s?\b)/u;
+/** "for" and what follows it: a length there ("checkout for 30 minutes") makes the alias what is held that long. */
+const FOR_THEN = /^[^\p{L}\p{N}]*for\s+/u;
 
 /** Words before an alias that make it a plain noun ("an order", "my cart", "this stage", "a dev"). */
 const ORDINARY_PREVIOUS_WORDS = new Set([
@@ -214,17 +212,24 @@ export class LexiconMatcher {
     const previous = PREVIOUS_WORD.exec(lower.slice(Math.max(0, start - LOOKAROUND_CHARS), start))?.[1];
     const next = NEXT_WORD.exec(lower.slice(end, end + LOOKAROUND_CHARS))?.[1];
     if (next !== undefined && SYSTEM_NOUNS.test(next)) return false;
+    // After another word: at the start, or after "please", it stays a verb ("search for 30 minutes of logs").
     if (
       next === 'for' &&
       previous !== undefined &&
       !IMPERATIVE_LEAD_WORDS.has(previous) &&
-      FOR_A_LENGTH.test(lower.slice(end, end + LOOKAROUND_CHARS))
+      startsWithLength(lower.slice(end, end + LOOKAROUND_CHARS))
     )
       return false;
     if (next !== undefined && (ORDINARY_NEXT_WORDS.has(next) || BUSINESS_ID.test(next))) return true;
     if (next === 'the' && (previous === undefined || IMPERATIVE_LEAD_WORDS.has(previous))) return true;
     return previous !== undefined && ORDINARY_PREVIOUS_WORDS.has(previous);
   }
+}
+
+/** Whether the text is "for" and then a length: "for 30 minutes", "for an hour", "for 2h". */
+function startsWithLength(text: string): boolean {
+  const lead = FOR_THEN.exec(text)?.[0].length;
+  return lead !== undefined && findDurations(text).some((duration) => duration.start === lead);
 }
 
 function spansOf(pattern: RegExp, text: string): Array<[number, number]> {
