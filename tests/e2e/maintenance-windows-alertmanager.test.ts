@@ -8,7 +8,6 @@ import { AlertmanagerApi } from '../../adapters/alerts/alertmanager-api';
 import { AlertmanagerFiringAlerts } from '../../adapters/alerts/alertmanager-firing-alerts';
 import { AlertmanagerSilences } from '../../adapters/alerts/alertmanager-silences';
 import { ServiceCatalog } from '../../bot/config/catalog';
-import type { AuditEntry } from '../../bot/core/audit-trail';
 import { createLogger } from '../../bot/core/logger';
 import type { Principal } from '../../bot/core/message';
 import { FileRecordStore } from '../../bot/core/record-store';
@@ -32,6 +31,7 @@ import {
 } from '../support/alertmanager';
 import { eventually } from '../support/eventually';
 import { freePorts, testConfig } from '../support/runtime';
+import { RecordingAudit } from '../support/recording-audit';
 
 /**
  * Maintenance windows, silences and alert status against a real Prometheus Alertmanager (Debian's
@@ -50,7 +50,6 @@ describeWithAlertmanager()('maintenance windows and silences with a real Alertma
   let server: Server;
   let opsbotUrl: string;
   let deadAlertmanagerUrl: string;
-  const audit: AuditEntry[] = [];
   let windows: MaintenanceWindows;
   let say: (text: string) => Promise<string>;
 
@@ -67,7 +66,8 @@ describeWithAlertmanager()('maintenance windows and silences with a real Alertma
   const catalog = new ServiceCatalog(config);
   const policy = new Policy(config.policy);
   const logger = createLogger('silent');
-  const auditTrail = { record: (entry: AuditEntry) => void audit.push(entry) };
+  const auditTrail = new RecordingAudit();
+  const audit = auditTrail.entries;
 
   beforeAll(async () => {
     const [deadPort] = (await freePorts(1)) as [number];

@@ -2,7 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServiceCatalog } from '../../bot/config/catalog';
-import type { AuditEntry } from '../../bot/core/audit-trail';
 import { ErrorCode, OpsbotError } from '../../bot/core/errors';
 import { createLogger } from '../../bot/core/logger';
 import type { Principal } from '../../bot/core/message';
@@ -21,6 +20,7 @@ import type { FiringAlerts } from '../../engines/orchestrator/alerts/firing-aler
 import { OpsbotSilences, type SilenceRecord } from '../../engines/orchestrator/alerts/opsbot-silences';
 import { alert } from '../support/alert-fakes';
 import { testConfig } from '../support/runtime';
+import { RecordingAudit } from '../support/recording-audit';
 
 const olivia: Principal = { id: 'web:olivia', name: 'Olivia', authenticated: true };
 const victor: Principal = { id: 'web:victor', name: 'Victor', authenticated: true };
@@ -35,8 +35,8 @@ function chat(options: { alerts?: FiringAlerts } = {}) {
   });
   const catalog = new ServiceCatalog(config);
   const dir = mkdtempSync(path.join(tmpdir(), 'opsbot-alert-skills-'));
-  const audit: AuditEntry[] = [];
-  const auditTrail = { record: (entry: AuditEntry) => void audit.push(entry) };
+  const auditTrail = new RecordingAudit();
+  const audit = auditTrail.entries;
   const silences = new OpsbotSilences({ store: new FileRecordStore<SilenceRecord>(dir, 'silences') });
   const ledger = new AlertLedger({
     store: new FileRecordStore<LedgerEntry>(dir, 'alert-ledger'),

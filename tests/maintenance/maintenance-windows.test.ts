@@ -2,7 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServiceCatalog } from '../../bot/config/catalog';
-import type { AuditEntry, AuditTrail } from '../../bot/core/audit-trail';
 import { ErrorCode, OpsbotError } from '../../bot/core/errors';
 import { FileRecordStore } from '../../bot/core/record-store';
 import { Notifier } from '../../bot/notify/notifier';
@@ -27,18 +26,12 @@ import {
   runbook,
 } from '../support/alert-fakes';
 import { testConfig } from '../support/runtime';
+import { RecordingAudit } from '../support/recording-audit';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const olivia = { id: 'web:olivia', roles: ['operator'], correlationId: 'corr-1' };
-
-class CapturingAudit implements AuditTrail {
-  readonly entries: AuditEntry[] = [];
-  record(entry: AuditEntry): void {
-    this.entries.push(entry);
-  }
-}
 
 /** Silences whose backend is down: every call fails as an unreachable Alertmanager would. */
 class UnreachableSilences implements Silences {
@@ -70,7 +63,7 @@ function setup(options: { silences?: Silences; dir?: string } = {}) {
     store: new FileRecordStore<SilenceRecord>(dir, 'silences'),
     now: clock,
   });
-  const audit = new CapturingAudit();
+  const audit = new RecordingAudit();
   const store = new FileRecordStore<MaintenanceWindow>(dir, 'maintenance-windows');
   const windows = new MaintenanceWindows({
     store,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LocalDriver } from '../../adapters/platform/local-driver';
-import type { AuditEntry, AuditTrail } from '../../bot/core/audit-trail';
+import type { AuditTrail } from '../../bot/core/audit-trail';
 import { createLogger } from '../../bot/core/logger';
 import { packageRoot } from '../../bot/core/package-root';
 import { dailyRate, SECONDS_PER_DAY } from '../../demo/fleet/load-pattern';
@@ -18,6 +18,7 @@ import { PredictiveScaler, type ScaledService } from '../../engines/scaler/predi
 import { PlatformScaleTarget, type ScaleTarget } from '../../engines/scaler/scale-target';
 import type { ScalerPolicy } from '../../engines/scaler/scaler-policy';
 import { explainScaling } from '../../engines/scaler/scaling-explanation';
+import { RecordingAudit } from '../support/recording-audit';
 
 const STEP_SECONDS = 300;
 /** A daily promotion: from 19:00 for 45 minutes, three times the usual traffic. */
@@ -44,13 +45,6 @@ class FunctionLoadSeries implements LoadSeries {
     const points = [];
     for (let t = fromMs; t <= toMs; t += stepSeconds * 1000) points.push({ t, v: this.load(t / 1000) });
     return Promise.resolve(regularise(points, fromMs, toMs, stepSeconds * 1000));
-  }
-}
-
-class RecordingAudit implements AuditTrail {
-  readonly entries: AuditEntry[] = [];
-  record(entry: AuditEntry): void {
-    this.entries.push(entry);
   }
 }
 
